@@ -1,0 +1,184 @@
+"""Register, sign in, restore and sign out: the primitives, the user loader and the views.
+
+Every way into a signed-in session goes through ``_start_session`` and every way out
+through ``sign_out``, so no view can forget a step.
+"""
+
+from datetime import timedelta
+from functools import cache
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import remember
+from .extensions import db, login_manager
+from .forms import LoginForm, RegisterForm
+from .models import SignIn, User, utcnow
+from .security import safe_next
+
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_FAILED = "Invalid username or password."
+# last_seen_at is a hint for people reviewing their sign-ins, not worth a write per request.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not anyone's password", method)
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user with this username and password, else None, in the same time either way."""
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        # Pay for a hash check anyway, so response time does not reveal who has an account.
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def sign_in(user: User, *, remember_me: bool) -> None:
+    """Sign ``user`` in on this browser: a new SignIn row, a fresh session, maybe a cookie."""
+    _end_current_sign_in()
+    row = SignIn(user=user, user_agent=request.user_agent.string[:512], session_began_by="password")
+    db.session.add(row)
+    if remember_me:
+        remember.issue(row)
+    else:
+        # An older remember cookie in this browser must not bring back an earlier sign-in.
+        remember.forget()
+    db.session.commit()
+    _start_session(row, fresh=True)
+
+
+def restore_from_remember_cookie() -> None:
+    """Before each request: no live session but a valid remember cookie starts a new one.
+
+    The new session is not fresh: a password was not typed in this browser session.
+    """
+    if (
+        request.endpoint == "static"
+        or remember.cookie_name() not in request.cookies
+        or current_user.is_authenticated
+    ):
+        return
+    row = remember.redeem()
+    if row is None:
+        return
+    row.session_began_by = "remember-me"
+    row.session_began_at = utcnow()
+    db.session.commit()
+    _start_session(row, fresh=False)
+
+
+def sign_out() -> None:
+    """End this browser's sign-in for good: the row is revoked, so old cookies are dead."""
+    _end_current_sign_in()
+    logout_user()
+    session.clear()
+    remember.forget()
+
+
+def _end_current_sign_in() -> None:
+    if current_user.is_authenticated:
+        current_user.sign_in.revoked_at = utcnow()
+        db.session.commit()
+
+
+def _start_session(row: SignIn, *, fresh: bool) -> None:
+    # A new session: nothing set before sign-in (a planted value, an old CSRF token) survives.
+    session.clear()
+    row.user.sign_in = row
+    login_user(row.user, fresh=fresh)
+
+
+@login_manager.user_loader
+def load_user(sign_in_id: str) -> User | None:
+    """The user of a live SignIn: one query; a revoked row signs the session out."""
+    try:
+        sign_in_key = int(sign_in_id)
+    except ValueError:
+        return None
+    row = db.session.scalar(
+        select(SignIn)
+        .join(SignIn.user)
+        .options(contains_eager(SignIn.user))
+        .where(SignIn.id == sign_in_key, SignIn.revoked_at.is_(None))
+    )
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
+        db.session.commit()
+    row.user.sign_in = row
+    return row.user
+
+
+bp.before_app_request(restore_from_remember_cookie)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> ResponseReturnValue:
+    """Create an account and sign in with it."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        user = User(username=form.username.data, password_hash=hash_password(form.password.data))
+        db.session.add(user)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # The unique index decides, so two simultaneous sign-ups cannot both win.
+            db.session.rollback()
+            form.username.errors.append("That username is taken.")
+        else:
+            sign_in(user, remember_me=False)
+            flash(f"Welcome, {user.username}. Your account is ready.", "success")
+            return redirect(url_for("account.show"))
+    return render_template("register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Sign in with a username and password, optionally remembered."""
+    next_path = safe_next(request.args.get("next"))
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(next_path or url_for("account.show"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
+            sign_in(user, remember_me=form.remember.data)
+            return redirect(next_path or url_for("account.show"))
+    if not form.is_submitted():
+        return render_template("login.html", form=form, next_path=next_path)
+    # One message and one status for every failure: nothing tells which part was wrong.
+    page = render_template("login.html", form=form, next_path=next_path, error=SIGN_IN_FAILED)
+    return page, 422
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out (POST with a CSRF token, so no other site can do it for you)."""
+    sign_out()
+    flash("You are signed out.", "success")
+    return redirect(url_for("pages.index"))

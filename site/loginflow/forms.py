@@ -1,0 +1,51 @@
+"""The forms; Flask-WTF adds and checks the CSRF token on each of them."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+
+PASSWORD_MIN, PASSWORD_MAX = 12, 128
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if value else value
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        "Username",
+        filters=[_strip],
+        validators=[
+            InputRequired("Choose a username."),
+            # ASCII only: look-alike letters from other scripts cannot impersonate a user.
+            Regexp(
+                r"^[A-Za-z0-9._-]{3,32}$",
+                message="Use 3 to 32 letters, digits, dots, underscores or hyphens.",
+            ),
+        ],
+    )
+    # Length is the only rule: composition rules make passwords weaker, not stronger.
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired("Choose a password."),
+            Length(
+                PASSWORD_MIN,
+                PASSWORD_MAX,
+                f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters; any characters will do.",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Confirm password",
+        validators=[
+            InputRequired("Type the password again."),
+            EqualTo("password", "The two passwords differ."),
+        ],
+    )
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", filters=[_strip], validators=[InputRequired()])
+    password = PasswordField("Password", validators=[InputRequired()])
+    remember = BooleanField("Remember me")

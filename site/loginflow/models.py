@@ -1,0 +1,81 @@
+"""The two tables: who can sign in (User), and each browser that is signed in (SignIn)."""
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite and PostgreSQL then compare alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.astimezone(UTC).replace(tzinfo=None) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    # `sign_in` below is per-request state, not a column.
+    __allow_unmapped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The database, not a check-then-insert, keeps "Alice" and "alice" from both existing.
+    __table_args__ = (Index("ix_users_username_lower", func.lower(username), unique=True),)
+
+    #: The SignIn this object was loaded through; set by the user loader and by sign-in.
+    sign_in: "SignIn | None" = None
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the SignIn's id, never the user's.
+
+        Revoking that row therefore ends every copy of the session cookie.
+        """
+        if self.sign_in is None:
+            raise RuntimeError("A User gets an id for the session only through a SignIn.")
+        return str(self.sign_in.id)
+
+
+class SignIn(db.Model):
+    """One signed-in browser: what the session cookie and the remember cookie point to."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+    # How the browser's current session began, "password" or "remember-me", and when.
+    session_began_by: Mapped[str] = mapped_column(String(16))
+    session_began_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Remember-me: the cookie holds selector:validator; only sha256(validator) is stored,
+    # so a copy of this table cannot be turned back into working cookies.
+    remember_selector: Mapped[str | None] = mapped_column(String(32), unique=True)
+    remember_validator_hash: Mapped[str | None] = mapped_column(String(64))
+    remember_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The validator replaced at the last rotation, accepted for a short grace period.
+    remember_previous_validator_hash: Mapped[str | None] = mapped_column(String(64))
+    remember_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

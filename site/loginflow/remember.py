@@ -1,0 +1,138 @@
+"""Remember me: a revocable, rotating cookie that outlives the browser session.
+
+The cookie holds ``selector:validator``. The selector finds the SignIn row; the
+validator is compared, as a sha256 digest, with the one stored there and replaced on
+every use, so a copied cookie works once at most and its reuse is detected.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Response, after_this_request, current_app, request
+from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager
+
+from .extensions import db
+from .models import SignIn, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def issue(sign_in: SignIn) -> None:
+    """Give ``sign_in`` a remember token; its cookie goes on this request's response."""
+    validator = secrets.token_urlsafe(32)
+    sign_in.remember_selector = secrets.token_urlsafe(12)
+    sign_in.remember_validator_hash = _digest(validator)
+    duration = current_app.config["REMEMBER_ME_DURATION"]
+    sign_in.remember_expires_at = utcnow() + duration
+    _set_cookie(f"{sign_in.remember_selector}:{validator}", duration)
+
+
+def forget() -> None:
+    """Delete the remember cookie from the browser, if it sent one."""
+    if cookie_name() not in request.cookies:
+        return
+
+    @after_this_request
+    def delete_cookie(response: Response) -> Response:
+        # Same name, path, secure and samesite as when set: browsers match on these.
+        response.delete_cookie(cookie_name(), **_cookie_attributes())
+        return response
+
+
+def redeem() -> SignIn | None:
+    """The live SignIn this request's remember cookie proves, rotating its validator.
+
+    A wrong validator for a known selector means someone holds an old copy of the
+    cookie: the SignIn is revoked, which signs out the thief and the owner alike.
+    """
+    selector, _, validator = request.cookies.get(cookie_name(), "").partition(":")
+    sign_in = None
+    if selector and validator:
+        sign_in = db.session.scalar(
+            select(SignIn)
+            .join(SignIn.user)
+            .options(contains_eager(SignIn.user))
+            .where(SignIn.remember_selector == selector, SignIn.revoked_at.is_(None))
+        )
+    now = utcnow()
+    if sign_in is None or sign_in.remember_expires_at is None or sign_in.remember_expires_at <= now:
+        forget()
+        return None
+
+    presented = _digest(validator)
+    if _same(presented, sign_in.remember_validator_hash):
+        if _rotate(sign_in, presented, now):
+            return sign_in
+        # Another request rotated this validator a moment ago: fall through to the grace check.
+        db.session.refresh(sign_in)
+    if _same(presented, sign_in.remember_previous_validator_hash) and (
+        sign_in.remember_rotated_at is not None
+        and now - sign_in.remember_rotated_at <= current_app.config["REMEMBER_ME_ROTATION_GRACE"]
+    ):
+        # A parallel request (restored tabs) with the cookie replaced just now; the
+        # browser already has, or is about to get, the new one.
+        return sign_in
+
+    log.warning("Remember cookie reused for sign-in %s: revoking it as stolen.", sign_in.id)
+    sign_in.revoked_at = now
+    db.session.commit()
+    forget()
+    return None
+
+
+def cookie_name() -> str:
+    return current_app.config["REMEMBER_ME_COOKIE_NAME"]
+
+
+def _rotate(sign_in: SignIn, presented: str, now: datetime) -> bool:
+    """Replace the validator unless a concurrent request already did; True if this one did."""
+    validator = secrets.token_urlsafe(32)
+    # Compare-and-set in one UPDATE: of two requests with the same cookie, only one wins.
+    replaced = db.session.execute(
+        update(SignIn)
+        .where(SignIn.id == sign_in.id, SignIn.remember_validator_hash == presented)
+        .values(
+            remember_validator_hash=_digest(validator),
+            remember_previous_validator_hash=presented,
+            remember_rotated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if replaced:
+        # The cookie keeps the expiry it was first given: rotation never extends it.
+        _set_cookie(f"{sign_in.remember_selector}:{validator}", sign_in.remember_expires_at - now)
+    return bool(replaced)
+
+
+def _set_cookie(value: str, lifetime: timedelta) -> None:
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        # max_age, not expires: the browser counts from when it receives the cookie.
+        max_age = int(lifetime.total_seconds())
+        response.set_cookie(cookie_name(), value, max_age=max_age, **_cookie_attributes())
+        return response
+
+
+def _cookie_attributes() -> dict:
+    config = current_app.config
+    return {
+        "path": "/",
+        "httponly": True,  # never readable by page scripts
+        # Follow the session cookie, so one switch makes both Secure in production.
+        "secure": config["SESSION_COOKIE_SECURE"],
+        "samesite": config["SESSION_COOKIE_SAMESITE"],
+    }
+
+
+def _digest(validator: str) -> str:
+    return hashlib.sha256(validator.encode()).hexdigest()
+
+
+def _same(digest: str, stored: str | None) -> bool:
+    # Constant-time, so response timing does not reveal how much of a guess was right.
+    return stored is not None and hmac.compare_digest(digest, stored)
