@@ -1,0 +1,35 @@
+"""Shared fixtures: an app on an in-memory database and its test client."""
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from config import TestingConfig
+from loginflow import create_app
+from loginflow.extensions import db
+
+from .actions import log_out, register
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    app = create_app(TestingConfig)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def signed_up(client: FlaskClient) -> FlaskClient:
+    """A client that registered alice and then signed out, so it starts signed out."""
+    assert register(client).status_code == 302
+    log_out(client)
+    return client

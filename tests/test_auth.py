@@ -1,0 +1,234 @@
+"""Register, sign in and sign out, as the browser and the database see them."""
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from loginflow import auth
+from loginflow.extensions import db
+from loginflow.models import SignIn, User
+
+from .actions import PASSWORD, attributes, csrf_token, log_in, log_out, register, set_cookie
+
+
+def session_user(client: FlaskClient) -> str | None:
+    with client.session_transaction() as session:
+        return session.get("_user_id")
+
+
+def test_register_signs_in_without_remembering(client: FlaskClient, app: Flask) -> None:
+    response = register(client, "Alice")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+    assert set_cookie(response, "remember") is None
+    assert "Alice" in client.get("/account").text
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.username == "Alice"
+        assert user.password_hash.startswith("pbkdf2:sha256:1$")  # hashed, never stored as typed
+        assert PASSWORD not in user.password_hash
+        row = db.session.scalar(select(SignIn))
+        assert (row.user_id, row.session_began_by, row.revoked_at) == (user.id, "password", None)
+        assert row.remember_selector is None
+
+
+def test_register_refuses_a_username_taken_in_another_letter_case(client: FlaskClient) -> None:
+    register(client, "Alice")
+    log_out(client)
+    response = register(client, "aLICE")
+    assert response.status_code == 422
+    assert "That username is taken." in response.text
+    assert session_user(client) is None
+
+
+def test_register_explains_each_invalid_field(client: FlaskClient, app: Flask) -> None:
+    cases = [
+        ({"username": "al"}, "Use 3 to 32 letters, digits, dots, underscores or hyphens."),
+        ({"username": "a" * 33}, "Use 3 to 32 letters, digits, dots, underscores or hyphens."),
+        ({"username": "al ice"}, "Use 3 to 32 letters, digits, dots, underscores or hyphens."),
+        ({"username": "\u0430lice"}, "Use 3 to 32 letters"),  # a Cyrillic look-alike "a"
+        ({"password": "short", "confirm": "short"}, "Use 12 to 128 characters"),
+        ({"password": "x" * 129, "confirm": "x" * 129}, "Use 12 to 128 characters"),
+        ({"confirm": PASSWORD + "!"}, "The two passwords differ."),
+        ({"username": ""}, "Choose a username."),
+    ]
+    for change, message in cases:
+        data = {"username": "alice", "password": PASSWORD, "confirm": PASSWORD} | change
+        response = client.post("/register", data=data | {"csrf_token": csrf_token(client)})
+        assert response.status_code == 422, change
+        assert message in response.text, change
+        # What was typed is kept, except passwords, which are never echoed back.
+        assert PASSWORD not in response.text
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_any_characters_make_a_password(client: FlaskClient) -> None:
+    password = "pässwörd 密码 🙂 \"'<>&"
+    assert register(client, "alice", password).status_code == 302
+    log_out(client)
+    assert log_in(client, "alice", password).headers["Location"] == "/account"
+
+
+def test_sign_in_without_remember_sets_a_browser_session_cookie_only(
+    signed_up: FlaskClient,
+) -> None:
+    response = log_in(signed_up, "ALICE")  # usernames match ignoring case
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+    header = set_cookie(response, "session")
+    cookie = attributes(header)
+    assert "httponly" in cookie
+    assert cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/"
+    # No Expires, no Max-Age: the cookie ends when the browser closes.
+    assert "expires" not in cookie
+    assert "max-age" not in cookie
+    assert set_cookie(response, "remember") is None
+
+
+def test_session_holds_the_sign_in_id_and_freshness_only(
+    signed_up: FlaskClient, app: Flask
+) -> None:
+    log_in(signed_up)
+    with signed_up.session_transaction() as session:
+        contents = dict(session)
+    with app.app_context():
+        row = db.session.scalar(select(SignIn).where(SignIn.revoked_at.is_(None)))
+    assert contents["_user_id"] == str(row.id)  # the SignIn's id, not the user's
+    assert contents["_fresh"] is True
+    assert set(contents) <= {"_user_id", "_fresh", "_id", "csrf_token", "_flashes"}
+
+
+def test_sign_in_starts_a_new_session(signed_up: FlaskClient) -> None:
+    csrf_token(signed_up)  # viewing a form puts a CSRF token in the session
+    with signed_up.session_transaction() as session:
+        session["planted"] = "by someone else"
+        old_csrf = session["csrf_token"]
+    log_in(signed_up)
+    with signed_up.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("csrf_token") != old_csrf
+
+
+def test_unknown_user_and_wrong_password_look_the_same(signed_up: FlaskClient) -> None:
+    unknown = log_in(signed_up, "nobody", PASSWORD)
+    wrong = log_in(signed_up, "alice", "not the password at all")
+    assert unknown.status_code == wrong.status_code == 422
+    assert "Invalid username or password." in unknown.text
+
+    def without_token(text: str) -> str:
+        return "".join(line for line in text.splitlines() if "csrf_token" not in line)
+
+    # The form keeps the typed username; apart from that the pages are identical.
+    assert without_token(unknown.text).replace("nobody", "alice") == without_token(wrong.text)
+    assert set_cookie(unknown, "remember") is None
+    assert session_user(signed_up) is None
+
+
+def test_unknown_user_costs_a_password_check_too(
+    signed_up: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked = []
+    real_check = auth.check_password_hash
+
+    def counting_check(pwhash: str, password: str) -> bool:
+        checked.append(pwhash.split("$")[0])
+        return real_check(pwhash, password)
+
+    monkeypatch.setattr(auth, "check_password_hash", counting_check)
+    log_in(signed_up, "nobody", PASSWORD)
+    log_in(signed_up, "alice", "not the password at all")
+    # One hash check each, with the same method, so both take as long.
+    assert checked == ["pbkdf2:sha256:1", "pbkdf2:sha256:1"]
+
+
+def test_failed_sign_in_never_echoes_the_password(signed_up: FlaskClient) -> None:
+    response = log_in(signed_up, "alice", "my secret guess 123")
+    assert "my secret guess 123" not in response.text
+
+
+def test_next_path_on_this_site_is_honoured(signed_up: FlaskClient) -> None:
+    response = log_in(signed_up, next_path="/account?tab=sessions")
+    assert response.headers["Location"] == "/account?tab=sessions"
+
+
+def test_account_requires_sign_in_and_comes_back_after_it(client: FlaskClient) -> None:
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Faccount"
+
+
+def test_signed_in_visit_to_login_goes_to_the_account(client: FlaskClient) -> None:
+    register(client)
+    assert client.get("/login").headers["Location"] == "/account"
+
+
+def test_sign_out_revokes_the_sign_in_and_clears_the_session(
+    signed_up: FlaskClient, app: Flask
+) -> None:
+    log_in(signed_up, remember=True)
+    with signed_up.session_transaction() as session:
+        session["note"] = "set while signed in"
+    response = log_out(signed_up)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    # The session cookie is re-set holding nothing but the flash message.
+    with signed_up.session_transaction() as session:
+        assert set(session) == {"_flashes"}
+    assert "You are signed out." in signed_up.get("/").text
+    remember = attributes(set_cookie(response, "remember"))
+    assert remember["max-age"] == "0"
+    assert (remember["path"], remember["samesite"]) == ("/", "Lax")
+    assert "httponly" in remember
+    with app.app_context():
+        assert all(row.revoked_at is not None for row in db.session.scalars(select(SignIn)))
+
+
+def test_replayed_session_cookie_is_dead_after_sign_out(signed_up: FlaskClient, app: Flask) -> None:
+    log_in(signed_up)
+    captured = signed_up.get_cookie("session").value
+    log_out(signed_up)
+    thief = app.test_client()
+    thief.set_cookie("session", captured)
+    response = thief.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_replayed_remember_cookie_is_dead_after_sign_out(
+    signed_up: FlaskClient, app: Flask
+) -> None:
+    log_in(signed_up, remember=True)
+    captured = signed_up.get_cookie("remember").value
+    log_out(signed_up)
+    thief = app.test_client()
+    thief.set_cookie("remember", captured)
+    assert thief.get("/account").status_code == 302
+    assert "You are not signed in." in thief.get("/").text
+
+
+def test_signing_in_again_ends_the_previous_sign_in(signed_up: FlaskClient, app: Flask) -> None:
+    log_in(signed_up, remember=True)
+    log_in(signed_up)  # e.g. from a second tab, without remember
+    with app.app_context():
+        rows = db.session.scalars(select(SignIn).order_by(SignIn.id)).all()
+    assert [row.revoked_at is None for row in rows] == [False, False, True]
+    # And the old remember cookie is gone, so it cannot bring the old sign-in back.
+    assert signed_up.get_cookie("remember") is None
+
+
+def test_sign_out_requires_post(client: FlaskClient) -> None:
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
+    assert "does not accept that kind of request" in response.text
+
+
+def test_header_offers_sign_out_on_every_page_while_signed_in(client: FlaskClient) -> None:
+    register(client)
+    for path in ("/", "/account", "/register", "/no-such-page"):
+        page = client.get(path).text
+        assert ">Sign out</button>" in page, path
+        assert "Signed in as <strong>alice</strong>" in page, path

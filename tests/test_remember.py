@@ -1,0 +1,187 @@
+"""The remember cookie: what it holds, how it restores a session, and how theft ends it."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from loginflow import remember
+from loginflow.extensions import db
+from loginflow.models import SignIn, User, utcnow
+
+from .actions import attributes, log_in, log_out, set_cookie
+
+
+@pytest.fixture
+def remembered(signed_up: FlaskClient) -> str:
+    """The remember cookie's value after alice signs in with Remember me."""
+    log_in(signed_up, remember=True)
+    return signed_up.get_cookie("remember").value
+
+
+def the_sign_in(app: Flask) -> SignIn:
+    with app.app_context():
+        return db.session.scalar(select(SignIn).order_by(SignIn.id.desc()))
+
+
+def update_sign_in(app: Flask, **values: object) -> None:
+    with app.app_context():
+        row = db.session.scalar(select(SignIn).order_by(SignIn.id.desc()))
+        for key, value in values.items():
+            setattr(row, key, value)
+        db.session.commit()
+
+
+def restarted(app: Flask, remember_cookie: str) -> FlaskClient:
+    """A browser after a restart: no session cookie, only the remember cookie."""
+    browser = app.test_client()
+    browser.set_cookie("remember", remember_cookie)
+    return browser
+
+
+def is_signed_in(client: FlaskClient) -> bool:
+    return client.get("/account").status_code == 200
+
+
+def test_remember_cookie_has_max_age_and_is_http_only(signed_up: FlaskClient) -> None:
+    response = log_in(signed_up, remember=True)
+    cookie = attributes(set_cookie(response, "remember"))
+    assert cookie["max-age"] == "1209600"  # 14 days
+    assert "httponly" in cookie
+    assert cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/"
+    assert "secure" not in cookie  # development and tests run on plain http://127.0.0.1
+    # Flask-Login's own remember cookie is never used.
+    assert set_cookie(response, "remember_token") is None
+
+
+def test_remember_cookie_is_random_and_only_its_hash_is_stored(app: Flask, remembered: str) -> None:
+    selector, validator = remembered.split(":")
+    assert "alice" not in remembered.lower()
+    assert len(validator) >= 43  # 256 random bits
+    row = the_sign_in(app)
+    assert row.remember_selector == selector
+    assert row.remember_validator_hash == hashlib.sha256(validator.encode()).hexdigest()
+    with app.app_context():
+        rows = db.session.execute(select(SignIn.__table__)).all()
+        stored = " ".join(str(value) for row in rows for value in row)
+    assert validator not in stored
+
+
+def test_restore_signs_in_with_a_new_session_that_is_not_fresh(app: Flask, remembered: str) -> None:
+    browser = restarted(app, remembered)
+    response = browser.get("/account")
+    assert response.status_code == 200
+    assert "restored from the remember cookie" in response.text
+    assert "No: restored from the remember cookie" in response.text
+    with browser.session_transaction() as session:
+        assert session["_fresh"] is False
+        assert session["_user_id"] == str(the_sign_in(app).id)  # the same SignIn
+    assert the_sign_in(app).session_began_by == "remember-me"
+
+
+def test_restore_rotates_the_validator_and_keeps_the_expiry(app: Flask, remembered: str) -> None:
+    update_sign_in(app, remember_expires_at=utcnow() + timedelta(seconds=100))
+    response = restarted(app, remembered).get("/")
+    header = set_cookie(response, "remember")
+    new_selector, new_validator = header.split(";")[0].removeprefix("remember=").split(":")
+    old_selector, old_validator = remembered.split(":")
+    assert new_selector == old_selector
+    assert new_validator != old_validator
+    assert 95 <= int(attributes(header)["max-age"]) <= 100  # what was left, not a new 14 days
+    assert (
+        the_sign_in(app).remember_validator_hash
+        == hashlib.sha256(new_validator.encode()).hexdigest()
+    )
+
+
+def test_replaced_validator_is_accepted_only_within_the_grace_period(
+    app: Flask, remembered: str
+) -> None:
+    assert is_signed_in(restarted(app, remembered))
+    # A tab restored at the same moment with the same old cookie is not theft...
+    second_tab = restarted(app, remembered)
+    response = second_tab.get("/account")
+    assert response.status_code == 200
+    assert set_cookie(response, "remember") is None  # the first response carries the new one
+    assert the_sign_in(app).revoked_at is None
+
+
+def test_replaced_validator_after_the_grace_period_revokes_the_sign_in(
+    app: Flask, remembered: str
+) -> None:
+    owner = restarted(app, remembered)
+    assert is_signed_in(owner)
+    update_sign_in(app, remember_rotated_at=utcnow() - timedelta(minutes=5))
+    thief = restarted(app, remembered)
+    response = thief.get("/account")
+    assert response.status_code == 302
+    assert attributes(set_cookie(response, "remember"))["max-age"] == "0"
+    assert the_sign_in(app).revoked_at is not None
+    # The owner is signed out too: the sign-in was compromised, both sessions end.
+    assert not is_signed_in(owner)
+
+
+def test_forged_validator_revokes_the_sign_in(app: Flask, remembered: str) -> None:
+    selector, _ = remembered.split(":")
+    response = restarted(app, f"{selector}:forged-validator").get("/")
+    assert response.status_code == 200
+    assert "You are not signed in." in response.text
+    assert the_sign_in(app).revoked_at is not None
+    assert not is_signed_in(restarted(app, remembered))
+
+
+@pytest.mark.parametrize("value", ["", "no-colon", ":", "unknown:selector", "a:b:c"])
+def test_unusable_remember_cookie_is_deleted_quietly(app: Flask, value: str) -> None:
+    response = restarted(app, value).get("/")
+    assert response.status_code == 200
+    assert attributes(set_cookie(response, "remember"))["max-age"] == "0"
+
+
+def test_expired_remember_token_does_not_restore(app: Flask, remembered: str) -> None:
+    update_sign_in(app, remember_expires_at=utcnow() - timedelta(seconds=1))
+    browser = restarted(app, remembered)
+    response = browser.get("/account")
+    assert response.status_code == 302
+    assert attributes(set_cookie(response, "remember"))["max-age"] == "0"
+
+
+def test_restored_session_survives_without_further_rotation(app: Flask, remembered: str) -> None:
+    browser = restarted(app, remembered)
+    assert is_signed_in(browser)
+    # Now the session cookie carries the sign-in: no more restores or rotations.
+    response = browser.get("/account")
+    assert response.status_code == 200
+    assert set_cookie(response, "remember") is None
+
+
+def test_sign_out_after_restore_ends_it_for_good(app: Flask, remembered: str) -> None:
+    browser = restarted(app, remembered)
+    assert is_signed_in(browser)
+    current = browser.get_cookie("remember").value
+    log_out(browser)
+    assert browser.get_cookie("remember") is None
+    assert not is_signed_in(restarted(app, current))
+
+
+def test_rotation_lost_to_a_concurrent_request_sets_no_cookie(app: Flask, remembered: str) -> None:
+    validator = remembered.split(":")[1]
+    with app.test_request_context("/", headers={"Cookie": f"remember={remembered}"}):
+        row = db.session.scalar(select(SignIn))
+        presented = hashlib.sha256(validator.encode()).hexdigest()
+        row.remember_validator_hash = "0" * 64  # another request replaced it meanwhile
+        db.session.commit()
+        assert remember._rotate(row, presented, utcnow()) is False
+        db.session.refresh(row)
+        assert row.remember_validator_hash == "0" * 64
+
+
+def test_flask_logins_own_remember_cookie_signs_nobody_in(app: Flask, remembered: str) -> None:
+    browser = app.test_client()
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id))
+    browser.set_cookie("remember_token", f"{user_id}|forged")
+    assert not is_signed_in(browser)

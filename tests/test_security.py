@@ -1,0 +1,68 @@
+"""Safe redirects after sign-in, and pages that are never cached."""
+
+import pytest
+from flask.testing import FlaskClient
+
+from loginflow.security import safe_next
+
+from .actions import log_in
+
+HOSTILE = [
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "https:/evil.example",
+    "HTTP://evil.example/account",
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "http://127.0.0.1.evil.example",
+    "http://127.0.0.1@evil.example/",
+    " //evil.example",
+    "\t//evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "%2F%2Fevil.example",
+    "/%2Fevil.example",
+    "/%5Cevil.example",
+    "evil.example",
+    "account",
+    "",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE)
+def test_hostile_next_is_refused(target: str) -> None:
+    assert safe_next(target) is None
+
+
+@pytest.mark.parametrize("target", ["/", "/account", "/account?tab=1&x=%20y", "/a/b#part"])
+def test_same_origin_paths_are_kept(target: str) -> None:
+    assert safe_next(target) == target
+
+
+@pytest.mark.parametrize("target", HOSTILE[:16])
+def test_sign_in_with_hostile_next_lands_on_the_account(
+    signed_up: FlaskClient, target: str
+) -> None:
+    response = log_in(signed_up, next_path=target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+
+
+def test_login_form_keeps_only_a_safe_next(client: FlaskClient) -> None:
+    assert 'action="/login?next=/account"' in client.get("/login?next=/account").text
+    assert "evil" not in client.get("/login?next=//evil.example").text
+
+
+def test_pages_are_never_cached_but_static_files_may_be(client: FlaskClient) -> None:
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
+    static = client.get("/static/style.css")
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    static.close()
