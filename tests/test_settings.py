@@ -4,7 +4,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
+from flask.cli import cli
 
 from config import DevelopmentConfig, ProductionConfig, TestingConfig
 from loginflow import create_app
@@ -20,6 +22,16 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.Mo
     message = str(refused.value)
     assert "FLASK_SECRET_KEY" in message
     assert "\n" not in message
+
+
+def test_flask_command_prints_one_line_when_the_key_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.setenv("LOGINFLOW_CONFIG", "ProductionConfig")
+    result = CliRunner().invoke(cli, ["--app", "loginflow", "routes"])
+    assert result.exit_code == 1
+    assert result.output == "Error: No secret key: set FLASK_SECRET_KEY to a long random string.\n"
 
 
 def test_production_uses_secure_host_only_cookies(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,13 +5,17 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+import click
 from flask import Flask
 
 import config as config_module
 
 
-class ConfigurationError(RuntimeError):
-    """A setting that makes it unsafe or impossible to start; the message says what to set."""
+class ConfigurationError(click.ClickException):
+    """A setting that makes it unsafe or impossible to start; the message says what to set.
+
+    A ClickException, so ``flask run`` prints the one line instead of a traceback.
+    """
 
 
 def load_settings(app: Flask, config: type | None) -> None:
