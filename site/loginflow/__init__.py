@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import account, auth, errors, pages, security
+from . import account, auth, cookie_lab, errors, pages, security
 from .extensions import csrf, db, login_manager
 from .settings import load_settings
 
@@ -25,7 +25,7 @@ def create_app(config: type | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    for blueprint in (pages.bp, auth.bp, account.bp):
+    for blueprint in (pages.bp, auth.bp, account.bp, cookie_lab.bp):
         app.register_blueprint(blueprint)
     security.init_app(app)
     errors.init_app(app)

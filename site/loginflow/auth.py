@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -88,6 +89,7 @@ def restore_from_remember_cookie() -> None:
     row.session_began_at = utcnow()
     db.session.commit()
     _start_session(row, fresh=False)
+    g.restored_sign_in = row  # so a page can say it happened on this very request
 
 
 def sign_out() -> None:

@@ -1,7 +1,7 @@
 """The forms; Flask-WTF adds and checks the CSRF token on each of them."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
@@ -49,3 +49,34 @@ class LoginForm(FlaskForm):
     username = StringField("Username", filters=[_strip], validators=[InputRequired()])
     password = PasswordField("Password", validators=[InputRequired()])
     remember = BooleanField("Remember me")
+
+
+class ThemeForm(FlaskForm):
+    theme = RadioField(
+        "Theme",
+        choices={"light": "Light", "dark": "Dark"},
+        validators=[InputRequired("Pick Light or Dark.")],
+    )
+    lifetime = RadioField(
+        "Keep it for",
+        choices={
+            "session": "Until the browser closes",
+            "minute": "1 minute",
+            "day": "1 day",
+            "year": "1 year",
+        },
+        default="session",
+        validators=[InputRequired("Pick how long to keep it.")],
+    )
+
+
+class NoteForm(FlaskForm):
+    # Short: the session travels in a cookie, and browsers drop cookies over about 4 KB.
+    note = StringField(
+        "Note",
+        filters=[_strip],
+        validators=[
+            InputRequired("Type a note first."),
+            Length(max=200, message="Keep the note to 200 characters."),
+        ],
+    )

@@ -1,0 +1,170 @@
+"""The cookie lab at /cookies: the cookie and session API, made visible.
+
+Each action uses exactly the call a reader is learning: ``response.set_cookie(...,
+max_age=...)``, ``request.cookies.get``, ``response.delete_cookie``, ``session[key] =
+value``, ``session.get(key, default)``, ``session.pop(key, None)`` and ``session.clear()``.
+"""
+
+import binascii
+import json
+import zlib
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from itsdangerous.encoding import base64_decode
+
+from . import remember
+from .forms import NoteForm, ThemeForm
+
+bp = Blueprint("lab", __name__, url_prefix="/cookies")
+
+THEME_COOKIE = "theme"
+THEMES = ("light", "dark")
+# "Keep it for": None makes a session cookie, gone when the browser closes.
+LIFETIMES: dict[str, int | None] = {
+    "session": None,
+    "minute": 60,
+    "day": 24 * 60 * 60,
+    "year": 365 * 24 * 60 * 60,
+}
+# Session keys whose values are secrets or noise; shown shortened.
+SHORTENED_KEYS = ("csrf_token", "_id")
+
+
+@bp.app_context_processor
+def theme() -> dict[str, str]:
+    """Every page gets the theme from the cookie, so the cookie has a purpose."""
+    chosen = request.cookies.get(THEME_COOKIE)
+    return {"theme": chosen if chosen in THEMES else "light"}
+
+
+@bp.get("/")
+def show() -> str:
+    """The lab: cookies sent, the session decoded, and forms to change both."""
+    return _render()
+
+
+@bp.post("/theme")
+def save_theme() -> ResponseReturnValue:
+    """Set the theme cookie with the chosen lifetime."""
+    form = ThemeForm()
+    if not form.validate():
+        return _render(theme_form=form), 422
+    response = redirect(url_for("lab.show"))
+    response.set_cookie(
+        THEME_COOKIE,
+        form.theme.data,
+        max_age=LIFETIMES[form.lifetime.data],
+        path="/",
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=False,  # on purpose: the lab shows page scripts reading it
+    )
+    flash(f"Sent: Set-Cookie: {response.headers['Set-Cookie']}", "success")
+    return response
+
+
+@bp.post("/theme/delete")
+def delete_theme() -> ResponseReturnValue:
+    """Delete the theme cookie: the same name and path, with an expiry in the past."""
+    response = redirect(url_for("lab.show"))
+    response.delete_cookie(
+        THEME_COOKIE, path="/", samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"]
+    )
+    flash(f"Sent: Set-Cookie: {response.headers['Set-Cookie']}", "success")
+    return response
+
+
+@bp.post("/note")
+def save_note() -> ResponseReturnValue:
+    """Keep a note in the session: ``session["note"] = text``."""
+    form = NoteForm()
+    if not form.validate():
+        return _render(note_form=form), 422
+    session["note"] = form.note.data
+    flash('Saved: session["note"] = the text you typed.', "success")
+    return redirect(url_for("lab.show"))
+
+
+@bp.post("/note/remove")
+def remove_note() -> ResponseReturnValue:
+    """Remove the note: ``session.pop("note", None)`` is quiet when there is none."""
+    removed = session.pop("note", None)
+    flash("Removed the note." if removed is not None else "There was no note to remove.", "info")
+    return redirect(url_for("lab.show"))
+
+
+@bp.post("/clear")
+def clear_session() -> ResponseReturnValue:
+    """``session.clear()``: after a warning when a sign-in would be lost with it."""
+    if current_user.is_authenticated and request.form.get("confirm") != "yes":
+        had_remember_cookie = remember.cookie_name() in request.cookies
+        return render_template("clear_session.html", had_remember_cookie=had_remember_cookie)
+    session.clear()
+    return redirect(url_for("lab.show", cleared=1))
+
+
+def _render(theme_form: ThemeForm | None = None, note_form: NoteForm | None = None) -> str:
+    session_cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
+    return render_template(
+        "cookies.html",
+        sent=[_describe(name, value) for name, value in request.cookies.items()],
+        session_json=_decode(session_cookie) if session_cookie else None,
+        session_signed=_signature_valid(session_cookie) if session_cookie else None,
+        theme_cookie=request.cookies.get(THEME_COOKIE),
+        note=session.get("note", "(no note yet)"),
+        theme_form=theme_form or ThemeForm(theme=request.cookies.get(THEME_COOKIE, "light")),
+        note_form=note_form or NoteForm(),
+        cleared="cleared" in request.args,
+        restored_now=g.get("restored_sign_in") is not None,
+    )
+
+
+def _describe(name: str, value: str) -> dict[str, str]:
+    """One row of "Cookies your browser sent"; secrets are cut short, never shown whole."""
+    config = current_app.config
+    purposes = {
+        config["SESSION_COOKIE_NAME"]: "Flask's session: your sign-in, freshness and CSRF token.",
+        config["REMEMBER_ME_COOKIE_NAME"]: "Remember me: brings a sign-in back after a restart.",
+        THEME_COOKIE: "Your theme preference, set in this lab.",
+    }
+    if name in (config["SESSION_COOKIE_NAME"], config["REMEMBER_ME_COOKIE_NAME"]):
+        value = _shorten(value)
+    return {"name": name, "value": value, "purpose": purposes.get(name, "Not set by this site.")}
+
+
+def _decode(cookie: str) -> str:
+    """The session cookie's payload as readable JSON: signed, not encrypted, so no key needed."""
+    compressed = cookie.startswith(".")
+    payload = cookie.removeprefix(".").split(".")[0]
+    try:
+        raw = base64_decode(payload)
+        data = json.loads(zlib.decompress(raw) if compressed else raw)
+    except (binascii.Error, ValueError, zlib.error):
+        return "(this cookie cannot be decoded: it was not made by Flask)"
+    if isinstance(data, dict):
+        for key in SHORTENED_KEYS:
+            if isinstance(data.get(key), str):
+                data[key] = _shorten(data[key])
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def _signature_valid(cookie: str) -> bool:
+    """Whether the signature matches the secret key; Flask ignores the cookie if not."""
+    serializer = current_app.session_interface.get_signing_serializer(current_app)
+    return serializer is not None and serializer.loads_unsafe(cookie)[0]
+
+
+def _shorten(value: str) -> str:
+    return value[:8] + "…" if len(value) > 8 else value

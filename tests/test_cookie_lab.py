@@ -1,0 +1,194 @@
+"""The cookie lab: each Set-Cookie it sends and each session operation it makes."""
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .actions import attributes, csrf_token, log_in, register, set_cookie
+
+
+def save_theme(client: FlaskClient, theme: str = "dark", lifetime: str = "day"):
+    data = {"theme": theme, "lifetime": lifetime, "csrf_token": csrf_token(client)}
+    return client.post("/cookies/theme", data=data)
+
+
+def post(client: FlaskClient, path: str, **data: str):
+    return client.post(path, data=data | {"csrf_token": csrf_token(client)})
+
+
+def session_contents(client: FlaskClient) -> dict:
+    with client.session_transaction() as session:
+        return dict(session)
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "max_age"),
+    [("minute", "60"), ("day", "86400"), ("year", "31536000")],
+)
+def test_theme_cookie_has_the_chosen_max_age(
+    client: FlaskClient, lifetime: str, max_age: str
+) -> None:
+    response = save_theme(client, "dark", lifetime)
+    assert response.status_code == 302
+    header = set_cookie(response, "theme")
+    assert header.startswith("theme=dark;")
+    cookie = attributes(header)
+    assert cookie["max-age"] == max_age
+    assert "expires" in cookie
+    assert cookie["samesite"] == "Lax"
+    assert cookie["path"] == "/"
+    assert "httponly" not in cookie  # page scripts may read it: the lab shows the difference
+
+
+def test_theme_until_the_browser_closes_has_no_expiry(client: FlaskClient) -> None:
+    cookie = attributes(set_cookie(save_theme(client, "light", "session"), "theme"))
+    assert "max-age" not in cookie
+    assert "expires" not in cookie
+
+
+def test_saving_shows_the_header_that_was_sent(client: FlaskClient) -> None:
+    save_theme(client, "dark", "minute")
+    page = client.get("/cookies/").text
+    assert "Sent: Set-Cookie: theme=dark; Expires=" in page
+    assert "Max-Age=60; Path=/; SameSite=Lax" in page
+
+
+def test_deleting_the_theme_expires_it_with_the_same_path(client: FlaskClient) -> None:
+    save_theme(client)
+    response = post(client, "/cookies/theme/delete")
+    cookie = attributes(set_cookie(response, "theme"))
+    assert cookie["max-age"] == "0"
+    assert cookie["expires"] == "Thu, 01 Jan 1970 00:00:00 GMT"
+    assert cookie["path"] == "/"
+    assert client.get_cookie("theme") is None
+
+
+def test_theme_applies_to_every_page(client: FlaskClient) -> None:
+    assert '<html lang="en" data-theme="light">' in client.get("/").text
+    save_theme(client, "dark")
+    for path in ("/", "/login", "/register", "/cookies/", "/missing"):
+        assert '<html lang="en" data-theme="dark">' in client.get(path).text, path
+
+
+def test_unknown_theme_value_is_ignored(client: FlaskClient) -> None:
+    client.set_cookie("theme", '"><script>alert(1)</script>')
+    assert '<html lang="en" data-theme="light">' in client.get("/").text
+
+
+def test_lab_reads_the_theme_cookie_back(client: FlaskClient) -> None:
+    save_theme(client, "dark")
+    assert (
+        'request.cookies.get("theme")</code> → <code>"dark"</code>' in client.get("/cookies/").text
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"theme": "purple", "lifetime": "day"}, "Not a valid choice"),
+        ({"theme": "dark", "lifetime": "forever"}, "Not a valid choice"),
+        ({"lifetime": "day"}, "Pick Light or Dark."),
+    ],
+)
+def test_bad_theme_choice_is_refused_with_a_message(
+    client: FlaskClient, data: dict, message: str
+) -> None:
+    response = post(client, "/cookies/theme", **data)
+    assert response.status_code == 422
+    assert message in response.text
+    assert set_cookie(response, "theme") is None
+
+
+def test_note_is_set_read_with_a_default_and_popped(client: FlaskClient) -> None:
+    assert "(no note yet)" in client.get("/cookies/").text
+    post(client, "/cookies/note", note="buy milk")
+    assert session_contents(client)["note"] == "buy milk"
+    assert "buy milk" in client.get("/cookies/").text
+    post(client, "/cookies/note/remove")
+    assert "note" not in session_contents(client)
+    # pop with a default: removing twice is not an error.
+    response = post(client, "/cookies/note/remove")
+    assert response.status_code == 302
+    assert "There was no note to remove." in client.get("/cookies/").text
+
+
+@pytest.mark.parametrize(
+    ("note", "message"), [("", "Type a note first."), ("x" * 201, "Keep the note to 200")]
+)
+def test_bad_note_is_refused_and_the_old_one_kept(
+    client: FlaskClient, note: str, message: str
+) -> None:
+    post(client, "/cookies/note", note="keep me")
+    response = post(client, "/cookies/note", note=note)
+    assert response.status_code == 422
+    assert message in response.text
+    assert session_contents(client)["note"] == "keep me"
+
+
+def test_lab_shows_the_session_decoded_and_secrets_shortened(client: FlaskClient) -> None:
+    register(client)
+    post(client, "/cookies/note", note="visible to anyone holding the cookie")
+    session_cookie = client.get_cookie("session").value  # the one the next request sends
+    page = client.get("/cookies/").text
+    assert "&#34;note&#34;: &#34;visible to anyone holding the cookie&#34;" in page
+    assert "&#34;_user_id&#34;" in page
+    assert "Signature: valid." in page
+    token = session_contents(client)["csrf_token"]
+    assert token not in page  # only its first characters
+    assert session_cookie not in page
+    assert session_cookie[:8] + "…" in page
+
+
+def test_lab_says_when_a_session_cookie_was_tampered_with(client: FlaskClient) -> None:
+    client.set_cookie("session", "eyJub3RlIjoiZm9yZ2VkIn0.aaaaaa.not-the-signature")
+    page = client.get("/cookies/").text
+    assert "&#34;note&#34;: &#34;forged&#34;" in page
+    assert "does not match" in page
+    client.set_cookie("session", "garbage")
+    assert client.get("/cookies/").status_code == 200
+
+
+def test_lab_never_shows_the_remember_validator(client: FlaskClient) -> None:
+    register(client)
+    log_in(client, remember=True)
+    remember = client.get_cookie("remember").value
+    page = client.get("/cookies/").text
+    assert remember.split(":")[1] not in page
+    assert remember[:8] + "…" in page
+
+
+def test_clearing_the_session_warns_a_signed_in_user_first(client: FlaskClient) -> None:
+    register(client)
+    response = post(client, "/cookies/clear")
+    assert response.status_code == 200
+    assert "Your sign-in lives in the session" in response.text
+    assert client.get("/account").status_code == 200  # nothing cleared yet
+
+
+def test_clearing_the_session_signs_out(client: FlaskClient, app: Flask) -> None:
+    register(client)
+    post(client, "/cookies/note", note="gone soon")
+    response = post(client, "/cookies/clear", confirm="yes")
+    assert response.headers["Location"] == "/cookies/?cleared=1"
+    assert session_contents(client) == {}
+    page = client.get(response.headers["Location"]).text
+    assert "You are signed out." in page
+    assert client.get("/account").status_code == 302
+
+
+def test_clearing_the_session_with_a_remember_cookie_shows_the_restore(
+    client: FlaskClient,
+) -> None:
+    register(client)
+    log_in(client, remember=True)
+    response = post(client, "/cookies/clear", confirm="yes")
+    page = client.get(response.headers["Location"])
+    assert "restored from the remember cookie and not fresh" in page.text
+    assert set_cookie(page, "remember") is not None  # rotated on the restore
+    assert "No: restored" in client.get("/account").text
+
+
+def test_page_scripts_come_from_a_file_not_inline(client: FlaskClient) -> None:
+    page = client.get("/cookies/").text
+    assert '<script src="/static/lab.js" defer></script>' in page
+    assert page.count("<script") == 1
