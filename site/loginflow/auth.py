@@ -71,6 +71,7 @@ def sign_in(user: User, *, remember_me: bool) -> None:
     _start_session(row, fresh=True)
 
 
+@bp.before_app_request
 def restore_from_remember_cookie() -> None:
     """Before each request: no live session but a valid remember cookie starts a new one.
 
@@ -134,9 +135,6 @@ def load_user(sign_in_id: str) -> User | None:
         db.session.commit()
     row.user.sign_in = row
     return row.user
-
-
-bp.before_app_request(restore_from_remember_cookie)
 
 
 @bp.route("/register", methods=["GET", "POST"])
