@@ -18,6 +18,7 @@ run: $(VENV)/.installed
 	$(BIN)/flask --app loginflow run --host 127.0.0.1 --port $(PORT)
 
 test: $(VENV)/.installed
+	$(BIN)/python -m e2e.browser
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

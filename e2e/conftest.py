@@ -1,0 +1,95 @@
+"""A real loginflow server on 127.0.0.1, and Chromium launched to test it.
+
+Tests share one server (TestingConfig, a fresh database) unless marked
+``site_settings(KEY=value, ...)``: those get a server started with ``FLASK_<KEY>`` set
+to each value, shared only with tests that ask for the same settings.
+"""
+
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any
+
+import pytest
+from playwright.sync_api import Playwright
+
+from .browser import NoChromium, choose, launch_flags
+from .flows import Account, create_account
+from .server import ServerDidNotStart, Site, Sites
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "site_settings(**settings): run against a loginflow server started with "
+        "FLASK_<KEY>=<value> for each setting",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, Any]:
+    """A failing test's report ends with what its server logged (requests, tracebacks)."""
+    report = yield
+    site = getattr(item, "funcargs", {}).get("site")
+    if report.when == "call" and report.failed and isinstance(site, Site):
+        report.sections.append(("loginflow server output (last lines)", site.log_tail()))
+    return report
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
+    servers = Sites(tmp_path_factory.mktemp("sites"))
+    yield servers
+    servers.stop_all()
+
+
+def _running(sites: Sites, settings: Mapping[str, Any]) -> Site:
+    try:
+        return sites.get(settings)
+    except ServerDidNotStart as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def base_url(sites: Sites) -> str:
+    """The shared server, with the settings every test gets unless it asks otherwise."""
+    return _running(sites, {}).url
+
+
+@pytest.fixture
+def site(request: pytest.FixtureRequest, sites: Sites) -> Site:
+    """The server this test talks to: the shared one, or one with its marked settings."""
+    marker = request.node.get_closest_marker("site_settings")
+    return _running(sites, marker.kwargs if marker else {})
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args: dict[str, Any], site: Site) -> dict[str, Any]:
+    """Every browser context the test opens has the test's server as its base URL."""
+    return {**browser_context_args, "base_url": site.url}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], browser_name: str, playwright: Playwright
+) -> dict[str, Any]:
+    """Chromium as ``e2e.browser`` chooses it, kept off the network; other browsers as asked.
+
+    Built on pytest-playwright's own, so --headed, --slowmo and --browser-channel still work.
+    """
+    if browser_name != "chromium":
+        return browser_type_launch_args
+    launch = {**browser_type_launch_args}
+    launch["args"] = [*launch.get("args", []), *launch_flags()]
+    if "channel" not in launch:
+        try:
+            executable = choose(playwright.chromium.executable_path)
+        except NoChromium as error:
+            pytest.fail(str(error), pytrace=False)
+        if executable is not None:
+            launch["executable_path"] = str(executable)
+    return launch
+
+
+@pytest.fixture
+def account(site: Site) -> Account:
+    """A new account on the test's server; no browser has signed in with it yet."""
+    return create_account(site.url)
