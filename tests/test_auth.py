@@ -1,9 +1,11 @@
 """Register, sign in and sign out, as the browser and the database see them."""
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from loginflow import auth
 from loginflow.extensions import db
@@ -232,3 +234,35 @@ def test_header_offers_sign_out_on_every_page_while_signed_in(client: FlaskClien
         page = client.get(path).text
         assert ">Sign out</button>" in page, path
         assert "Signed in as <strong>alice</strong>" in page, path
+
+
+def test_signed_in_page_costs_one_query_and_no_write(client: FlaskClient, app: Flask) -> None:
+    register(client)
+    client.get("/account")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/account").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 1, statements
+    assert statements[0].lstrip().upper().startswith("SELECT")
+    assert "JOIN users" in statements[0]
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client: FlaskClient, app: Flask) -> None:
+    register(client)
+    with app.app_context():
+        row = db.session.scalar(select(SignIn))
+        row.last_seen_at = row.last_seen_at - timedelta(minutes=2)
+        db.session.commit()
+        stale = row.last_seen_at
+    client.get("/account")
+    with app.app_context():
+        assert db.session.scalar(select(SignIn.last_seen_at)) > stale + timedelta(minutes=1)

@@ -22,7 +22,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import remember
@@ -121,12 +120,7 @@ def load_user(sign_in_id: str) -> User | None:
         sign_in_key = int(sign_in_id)
     except ValueError:
         return None
-    row = db.session.scalar(
-        select(SignIn)
-        .join(SignIn.user)
-        .options(contains_eager(SignIn.user))
-        .where(SignIn.id == sign_in_key, SignIn.revoked_at.is_(None))
-    )
+    row = db.session.scalar(SignIn.live().where(SignIn.id == sign_in_key))
     if row is None:
         return None
     now = utcnow()

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy import DateTime, ForeignKey, Index, Select, String, func, select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -79,3 +79,16 @@ class SignIn(db.Model):
     remember_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+    @classmethod
+    def live(cls) -> Select[tuple["SignIn"]]:
+        """Sign-ins still in force, each with its user, in one query.
+
+        The one definition of "live" that the session and the remember cookie both use.
+        """
+        return (
+            select(cls)
+            .join(cls.user)
+            .options(contains_eager(cls.user))
+            .where(cls.revoked_at.is_(None))
+        )

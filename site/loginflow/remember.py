@@ -12,8 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import Response, after_this_request, current_app, request
-from sqlalchemy import select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import update
 
 from .extensions import db
 from .models import SignIn, utcnow
@@ -52,12 +51,7 @@ def redeem() -> SignIn | None:
     selector, _, validator = request.cookies.get(cookie_name(), "").partition(":")
     sign_in = None
     if selector and validator:
-        sign_in = db.session.scalar(
-            select(SignIn)
-            .join(SignIn.user)
-            .options(contains_eager(SignIn.user))
-            .where(SignIn.remember_selector == selector, SignIn.revoked_at.is_(None))
-        )
+        sign_in = db.session.scalar(SignIn.live().where(SignIn.remember_selector == selector))
     now = utcnow()
     if sign_in is None or sign_in.remember_expires_at is None or sign_in.remember_expires_at <= now:
         forget()
