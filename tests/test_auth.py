@@ -241,7 +241,7 @@ def test_signed_in_page_costs_one_query_and_no_write(client: FlaskClient, app: F
     client.get("/account")
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+    def record(_connection: object, _cursor: object, statement: str, *_: object) -> None:
         statements.append(statement)
 
     with app.app_context():

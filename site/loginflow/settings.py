@@ -23,7 +23,7 @@ def load_settings(app: Flask, config: type | None) -> None:
     if config is None:
         name = os.environ.get("LOGINFLOW_CONFIG", "DevelopmentConfig")
         config = getattr(config_module, name, None)
-        if not isinstance(config, type):
+        if not (isinstance(config, type) and issubclass(config, config_module.Config)):
             raise ConfigurationError(f"LOGINFLOW_CONFIG={name!r} names no class in config.py.")
     app.config.from_object(config)
     app.config.from_prefixed_env()
@@ -53,7 +53,11 @@ def _instance_secret_key(instance: Path) -> str:
     if not key_file.exists():
         instance.mkdir(parents=True, exist_ok=True)
         # Created with mode 0600 from the start: the key is never world-readable, even briefly.
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process (the reloader's) won the race
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
     return key_file.read_text().strip()
