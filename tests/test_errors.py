@@ -11,10 +11,10 @@ from .actions import PASSWORD, register
 
 
 def test_sign_in_without_csrf_token_is_refused_and_signs_nobody_in(signed_up: FlaskClient) -> None:
-    response = signed_up.post("/login", data={"username": "alice", "password": PASSWORD})
+    data = {"username": "alice", "password": PASSWORD}
+    response = signed_up.post("/login?next=/account", data=data)
     assert response.status_code == 400
     assert "This form expired, please try again." in response.text
-    assert 'href="/login"' in response.text  # a way back to a fresh form
     assert signed_up.get("/account").status_code == 302
 
 
@@ -26,6 +26,27 @@ def test_sign_out_without_csrf_token_is_refused_and_keeps_you_signed_in(
     assert response.status_code == 400
     assert "This form expired, please try again." in response.text
     assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("referrer", "link"),
+    [
+        ("http://localhost/cookies/", 'href="/cookies/"'),
+        ("http://localhost/login?next=/account", 'href="/login?next=/account"'),
+        ("http://evil.example/login", None),
+        (None, None),
+    ],
+)
+def test_expired_form_offers_the_page_it_came_from(
+    client: FlaskClient, referrer: str | None, link: str | None
+) -> None:
+    headers = {"Referer": referrer} if referrer else {}
+    page = client.post("/cookies/theme", data={"theme": "dark"}, headers=headers).text
+    if link:
+        assert link in page
+    else:
+        assert "Try again" not in page
+    assert 'href="/"' in page  # home, always
 
 
 def test_wrong_csrf_token_is_refused(client: FlaskClient) -> None:

@@ -1,8 +1,12 @@
 """Friendly error pages: a clear message and a way on, never a traceback."""
 
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from .security import safe_next
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -20,13 +24,20 @@ def render_error(error: HTTPException) -> Response:
         message = "This form expired, please try again."
     else:
         message = MESSAGES.get(code, error.description)
-    # Offer the page the form came from again (only a GET is safe to repeat).
-    retry = request.path if request.method != "GET" and code == 400 else None
+    retry = _form_page() if code == 400 and request.method != "GET" else None
     response = error.get_response()
     response.set_data(
         render_template("error.html", code=code, title=error.name, message=message, retry=retry)
     )
     return response
+
+
+def _form_page() -> str | None:
+    """The page a failed form was sent from, to load afresh; only if it is on this site."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return safe_next(urlunsplit(("", "", referrer.path, referrer.query, "")))
 
 
 def init_app(app: Flask) -> None:
