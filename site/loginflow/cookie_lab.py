@@ -66,10 +66,7 @@ def save_theme() -> ResponseReturnValue:
         THEME_COOKIE,
         form.theme.data,
         max_age=LIFETIMES[form.lifetime.data],
-        path="/",
-        samesite="Lax",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        httponly=False,  # on purpose: the lab shows page scripts reading it
+        **_theme_cookie_attributes(),
     )
     flash(f"Sent: Set-Cookie: {response.headers['Set-Cookie']}", "success")
     return response
@@ -79,9 +76,7 @@ def save_theme() -> ResponseReturnValue:
 def delete_theme() -> ResponseReturnValue:
     """Delete the theme cookie: the same name and path, with an expiry in the past."""
     response = redirect(url_for("lab.show"))
-    response.delete_cookie(
-        THEME_COOKIE, path="/", samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"]
-    )
+    response.delete_cookie(THEME_COOKIE, **_theme_cookie_attributes())
     flash(f"Sent: Set-Cookie: {response.headers['Set-Cookie']}", "success")
     return response
 
@@ -113,6 +108,16 @@ def clear_session() -> ResponseReturnValue:
         return render_template("clear_session.html", had_remember_cookie=had_remember_cookie)
     session.clear()
     return redirect(url_for("lab.show", cleared=1))
+
+
+def _theme_cookie_attributes() -> dict:
+    """One set of attributes for setting and deleting: browsers match a deletion on them."""
+    return {
+        "path": "/",
+        "samesite": "Lax",
+        "secure": current_app.config["SESSION_COOKIE_SECURE"],
+        "httponly": False,  # on purpose: the lab shows page scripts reading it
+    }
 
 
 def _render(theme_form: ThemeForm | None = None, note_form: NoteForm | None = None) -> str:
