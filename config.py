@@ -3,21 +3,35 @@
 ``create_app`` loads the class named by ``LOGINFLOW_CONFIG`` (default
 ``DevelopmentConfig``), then ``FLASK_<KEY>`` environment variables, so any key below
 can be overridden without editing this file, e.g. ``FLASK_REMEMBER_ME_DURATION=120``.
+Every value is checked at start (``loginflow.settings``); a bad one stops the start with
+one line naming the variable.
 """
 
 import secrets
 from datetime import timedelta
+from typing import Any, ClassVar
 
 
 class Config:
     """Defaults shared by every environment."""
 
     # None: Development invents one and keeps it in the instance folder; Production refuses.
+    # A key given must be at least 32 bytes: a short one can be guessed offline from a cookie.
     SECRET_KEY: str | None = None
     INVENT_SECRET_KEY = False
 
     # A relative SQLite path lives in the instance folder. Any SQLAlchemy URL works.
     SQLALCHEMY_DATABASE_URI = "sqlite:///loginflow.sqlite"
+    # A connection that died while idle (a database restart) is replaced, not used and failed.
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+
+    # None trusts any Host header; a list refuses other hosts with a 400. Production needs one,
+    # or a forged Host could steer redirects and links to another site.
+    TRUSTED_HOSTS: list[str] | None = None
+    REQUIRE_TRUSTED_HOSTS = False
+
+    # Larger request bodies get the 413 page before anything reads them.
+    MAX_CONTENT_LENGTH = 64 * 1024
 
     SESSION_COOKIE_NAME = "session"
     SESSION_COOKIE_HTTPONLY = True  # page scripts (and so injected scripts) never read it
@@ -33,6 +47,18 @@ class Config:
 
     # Werkzeug's default; only tests trade it for speed.
     PASSWORD_HASH_METHOD = "scrypt"
+
+    # Throttling (Flask-Limiter). Counters live in memory, per process; with several
+    # instances, point them all at one Redis: FLASK_RATELIMIT_STORAGE_URI=redis://host:6379.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"  # no burst of twice the limit across a window edge
+    RATELIMIT_HEADERS_ENABLED = False  # Retry-After on the 429 page only, not on every answer
+    # Only failures count, so a person who gets it right is never slowed down.
+    THROTTLE_SIGN_IN_PER_USERNAME = "5 per minute"
+    THROTTLE_SIGN_IN_PER_ADDRESS = "20 per minute"
+    # Every attempt counts: each one that passes the form costs a password hash.
+    THROTTLE_REGISTER_PER_ADDRESS = "10 per hour"
 
 
 class DevelopmentConfig(Config):
@@ -51,10 +77,11 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Behind HTTPS: the secret key must come from the environment (FLASK_SECRET_KEY)."""
+    """Behind HTTPS: FLASK_SECRET_KEY and FLASK_TRUSTED_HOSTS must come from the environment."""
 
     # __Host- cookies are only accepted over HTTPS, for Path=/ and without Domain,
     # so a sibling subdomain or plain-HTTP page cannot plant or overwrite them.
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
     REMEMBER_ME_COOKIE_NAME = "__Host-remember"
+    REQUIRE_TRUSTED_HOSTS = True

@@ -18,6 +18,14 @@ RUNNING_ON = re.compile(rb"Running on http://127\.0\.0\.1:(\d+)")
 ANSI_STYLE = re.compile(r"\x1b\[[0-9;]*m")  # the dev server colours its request lines
 
 
+# Every browser test comes from 127.0.0.1 and makes its own account, so the per-address
+# limits are raised; the per-username limit stays as shipped. Tests may override each.
+SHARED_ADDRESS_LIMITS = {
+    "THROTTLE_REGISTER_PER_ADDRESS": "10000 per hour",
+    "THROTTLE_SIGN_IN_PER_ADDRESS": "10000 per minute",
+}
+
+
 class ServerDidNotStart(RuntimeError):
     """The server exited or stayed silent; the message carries its output."""
 
@@ -77,6 +85,7 @@ class Sites:
             "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db.sqlite'}",
             "PYTHONUNBUFFERED": "1",
         }
+        settings = SHARED_ADDRESS_LIMITS | dict(settings)
         env |= {f"FLASK_{key}": json.dumps(value) for key, value in settings.items()}
         # Port 0: the system picks a free port, and the server says which in its output.
         command = [sys.executable, "-m", "flask", "--app", "loginflow", "run"]

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from loginflow import auth
+from loginflow import passwords
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
@@ -133,13 +133,13 @@ def test_unknown_user_costs_a_password_check_too(
     signed_up: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checked = []
-    real_check = auth.check_password_hash
+    real_check = passwords.check_password_hash
 
     def counting_check(pwhash: str, password: str) -> bool:
         checked.append(pwhash.split("$")[0])
         return real_check(pwhash, password)
 
-    monkeypatch.setattr(auth, "check_password_hash", counting_check)
+    monkeypatch.setattr(passwords, "check_password_hash", counting_check)
     log_in(signed_up, "nobody", PASSWORD)
     log_in(signed_up, "alice", "not the password at all")
     # One hash check each, with the same method, so both take as long.

@@ -37,6 +37,7 @@ def test_flask_command_prints_one_line_when_the_key_is_missing(
 def test_production_uses_secure_host_only_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
     monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", "sqlite://")
+    monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["localhost"]')
     app = create_app(ProductionConfig)
     app.config["WTF_CSRF_ENABLED"] = False  # the cookies are under test here, not CSRF
     client = app.test_client()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import account, auth, cookie_lab, errors, pages, security
+from . import account, auth, cookie_lab, errors, headers, pages, security_log, throttle
 from .extensions import csrf, db, login_manager
 from .settings import load_settings
 
@@ -25,10 +25,12 @@ def create_app(config: type | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    throttle.init_app(app)
     for blueprint in (pages.bp, auth.bp, account.bp, cookie_lab.bp):
         app.register_blueprint(blueprint)
-    security.init_app(app)
+    headers.init_app(app)
     errors.init_app(app)
+    security_log.init_app(app)
 
     with app.app_context():
         db.create_all()

@@ -4,11 +4,13 @@ Every way into a signed-in session goes through ``_start_session`` and every way
 through ``sign_out``, so no view can forget a step.
 """
 
-from datetime import timedelta
-from functools import cache
+import logging
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
+    Response,
+    after_this_request,
     current_app,
     flash,
     g,
@@ -20,15 +22,17 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from . import remember
+from . import events, remember, throttle
 from .extensions import db, login_manager
 from .forms import LoginForm, RegisterForm
 from .models import SignIn, User, utcnow
+from .passwords import hash_password, verify_password
 from .security import safe_next
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
@@ -37,23 +41,13 @@ SIGN_IN_FAILED = "Invalid username or password."
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
-def hash_password(password: str) -> str:
-    return generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"])
-
-
-@cache
-def _dummy_hash(method: str) -> str:
-    return generate_password_hash("not anyone's password", method)
-
-
 def authenticate(username: str, password: str) -> User | None:
     """The user with this username and password, else None, in the same time either way."""
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is None:
-        # Pay for a hash check anyway, so response time does not reveal who has an account.
-        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
-        return None
-    return user if check_password_hash(user.password_hash, password) else None
+    user = db.session.scalar(User.named(username))
+    if verify_password(user.password_hash if user else None, password):
+        return user
+    events.emit(events.SIGN_IN_FAILED, user.username if user else None)
+    return None
 
 
 def sign_in(user: User, *, remember_me: bool) -> None:
@@ -61,13 +55,16 @@ def sign_in(user: User, *, remember_me: bool) -> None:
     _end_current_sign_in()
     row = SignIn(user=user, user_agent=request.user_agent.string[:512], session_began_by="password")
     db.session.add(row)
-    if remember_me:
-        remember.issue(row)
+    token = remember.issue(row) if remember_me else None
+    db.session.commit()
+    # Only now, with the row stored, may the browser get a cookie that points to it.
+    if token is not None:
+        remember.send(token, current_app.config["REMEMBER_ME_DURATION"])
     else:
         # An older remember cookie in this browser must not bring back an earlier sign-in.
         remember.forget()
-    db.session.commit()
     _start_session(row, fresh=True)
+    events.emit(events.SIGN_IN, user.username)
 
 
 @bp.before_app_request
@@ -82,22 +79,32 @@ def restore_from_remember_cookie() -> None:
         or current_user.is_authenticated
     ):
         return
-    row = remember.redeem()
-    if row is None:
+    try:
+        row = remember.redeem()
+        if row is None:
+            return
+        row.session_began_by = "remember-me"
+        row.session_began_at = utcnow()
+        db.session.commit()
+    except SQLAlchemyError as error:
+        # A database that refuses writes leaves this browser signed out for now, pages
+        # readable and the cookie as it was: the next request tries again.
+        db.session.rollback()
+        log.error("Could not restore a sign-in: %s", type(error).__name__)
         return
-    row.session_began_by = "remember-me"
-    row.session_began_at = utcnow()
-    db.session.commit()
     _start_session(row, fresh=False)
     g.restored_sign_in = row  # so a page can say it happened on this very request
+    events.emit(events.RESTORE, row.user.username)
 
 
 def sign_out() -> None:
     """End this browser's sign-in for good: the row is revoked, so old cookies are dead."""
+    username = current_user.username if current_user.is_authenticated else None
     _end_current_sign_in()
     logout_user()
     session.clear()
     remember.forget()
+    events.emit(events.SIGN_OUT, username)
 
 
 def _end_current_sign_in() -> None:
@@ -125,13 +132,30 @@ def load_user(sign_in_id: str) -> User | None:
         return None
     now = utcnow()
     if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
-        row.last_seen_at = now
-        db.session.commit()
+        _note_seen_after_the_page(row.id, now)
     row.user.sign_in = row
     return row.user
 
 
+def _note_seen_after_the_page(sign_in_id: int, now: datetime) -> None:
+    """Write ``last_seen_at`` once the page is built: a failed write cannot spoil the page."""
+
+    @after_this_request
+    def note_seen(response: Response) -> Response:
+        try:
+            db.session.execute(
+                update(SignIn).where(SignIn.id == sign_in_id).values(last_seen_at=now)
+            )
+            db.session.commit()
+        except SQLAlchemyError as error:
+            # Only a hint for people reviewing their sign-ins: log it and serve the page.
+            db.session.rollback()
+            log.error("Could not note a sign-in as seen: %s", type(error).__name__)
+        return response
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@throttle.registrations
 def register() -> ResponseReturnValue:
     """Create an account and sign in with it."""
     form = RegisterForm()
@@ -152,6 +176,7 @@ def register() -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.failed_sign_ins
 def login() -> ResponseReturnValue:
     """Sign in with a username and password, optionally remembered."""
     next_path = safe_next(request.args.get("next"))

@@ -8,6 +8,8 @@ value``, ``session.get(key, default)``, ``session.pop(key, None)`` and ``session
 import binascii
 import json
 import zlib
+from dataclasses import dataclass
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -22,6 +24,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from itsdangerous import BadSignature
 from itsdangerous.encoding import base64_decode
 
 from . import remember
@@ -40,6 +43,24 @@ LIFETIMES: dict[str, int | None] = {
 }
 # Session keys whose values are secrets or noise; shown shortened.
 SHORTENED_KEYS = ("csrf_token", "_id")
+
+# Bounds on decoding a session cookie that anyone may have crafted (see _payload).
+MAX_COOKIE_CHARS = 4096  # browsers keep no longer cookie
+MAX_PAYLOAD_BYTES = 8 * 1024
+MAX_NESTING = 16
+MAX_SHOWN_CHARS = 16 * 1024
+SHOWN_COOKIE_CHARS = 64
+
+
+class Unreadable(ValueError):
+    """The session cookie cannot be shown; the message says why."""
+
+
+@dataclass(frozen=True)
+class SessionView:
+    signed: bool
+    text: str | None
+    problem: str | None
 
 
 @bp.app_context_processor
@@ -125,8 +146,7 @@ def _render(theme_form: ThemeForm | None = None, note_form: NoteForm | None = No
     return render_template(
         "cookies.html",
         sent=[_describe(name, value) for name, value in request.cookies.items()],
-        session_json=_decode(session_cookie) if session_cookie else None,
-        session_signed=_signature_valid(session_cookie) if session_cookie else None,
+        session_view=_session_view(session_cookie) if session_cookie else None,
         theme_cookie=request.cookies.get(THEME_COOKIE),
         note=session.get("note", "(no note yet)"),
         theme_form=theme_form or ThemeForm(theme=request.cookies.get(THEME_COOKIE, "light")),
@@ -146,30 +166,96 @@ def _describe(name: str, value: str) -> dict[str, str]:
     }
     if name in (config["SESSION_COOKIE_NAME"], config["REMEMBER_ME_COOKIE_NAME"]):
         value = _shorten(value)
+    else:
+        value = _shorten(value, SHOWN_COOKIE_CHARS)  # any site on this host may have set it
     return {"name": name, "value": value, "purpose": purposes.get(name, "Not set by this site.")}
 
 
-def _decode(cookie: str) -> str:
-    """The session cookie's payload as readable JSON: signed, not encrypted, so no key needed."""
-    compressed = cookie.startswith(".")
-    payload = cookie.removeprefix(".").split(".")[0]
+def _session_view(cookie: str) -> SessionView:
+    """What the session cookie says, read without the key, and whether Flask trusts it."""
     try:
-        raw = base64_decode(payload)
-        data = json.loads(zlib.decompress(raw) if compressed else raw)
+        text = _readable(_payload(cookie))
+    except Unreadable as error:
+        text, problem = None, str(error)
+    else:
+        problem = None
+    return SessionView(signed=_signature_valid(cookie), text=text, problem=problem)
+
+
+def _payload(cookie: str) -> Any:
+    """The cookie's JSON, decoded with bounds, because anyone can send any cookie here.
+
+    Flask checks the signature before it decodes; this page decodes first, to show what
+    the cookie says, so every step is limited: the cookie's length, what it decompresses
+    to, and how deeply its JSON nests.
+    """
+    if len(cookie) > MAX_COOKIE_CHARS:
+        raise Unreadable(f"it is longer than a browser keeps ({MAX_COOKIE_CHARS} characters)")
+    compressed = cookie.startswith(".")
+    try:
+        raw = base64_decode(cookie.removeprefix(".").split(".")[0])
+        if compressed:
+            inflater = zlib.decompressobj()
+            raw = inflater.decompress(raw, MAX_PAYLOAD_BYTES)
+            if inflater.unconsumed_tail:
+                raise Unreadable(f"it inflates to more than {MAX_PAYLOAD_BYTES} bytes")
+        if _nesting(raw) > MAX_NESTING:
+            raise Unreadable(f"its JSON nests deeper than {MAX_NESTING} levels")
+        return json.loads(raw)
     except (binascii.Error, ValueError, zlib.error):
-        return "(this cookie cannot be decoded: it was not made by Flask)"
+        raise Unreadable("it was not made by Flask") from None
+
+
+def _readable(data: Any) -> str:
     if isinstance(data, dict):
         for key in SHORTENED_KEYS:
             if isinstance(data.get(key), str):
                 data[key] = _shorten(data[key])
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    # JSON may carry lone surrogates, which no page can encode: show them escaped.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > MAX_SHOWN_CHARS:
+        raise Unreadable(f"it is longer than this page shows ({MAX_SHOWN_CHARS} characters)")
+    return text
+
+
+def _nesting(raw: bytes) -> int:
+    """How deeply ``raw`` nests arrays and objects, counted without parsing (no recursion)."""
+    deepest = depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
 
 
 def _signature_valid(cookie: str) -> bool:
-    """Whether the signature matches the secret key; Flask ignores the cookie if not."""
+    """Whether Flask accepts the cookie: its signature matches the secret key.
+
+    Flask's own ``loads``, which checks the signature before decoding anything, never
+    ``loads_unsafe``, which would decode (and inflate) whatever was sent.
+    """
     serializer = current_app.session_interface.get_signing_serializer(current_app)
-    return serializer is not None and serializer.loads_unsafe(cookie)[0]
+    if serializer is None:
+        return False
+    try:
+        serializer.loads(cookie)
+    except BadSignature:
+        return False
+    return True
 
 
-def _shorten(value: str) -> str:
-    return value[:8] + "…" if len(value) > 8 else value
+def _shorten(value: str, keep: int = 8) -> str:
+    return value[:keep] + "…" if len(value) > keep else value

@@ -1,34 +1,76 @@
-"""Friendly error pages: a clear message and a way on, never a traceback."""
+"""Friendly error pages: a clear message and a way on, never a traceback.
 
+A failing database is the one error handled as more than a page: the request's
+transaction is rolled back, one line is logged, and the page says to come back soon.
+"""
+
+import logging
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import InternalError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
+from .extensions import db
 from .security import safe_next
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: "The request could not be understood.",
     404: "There is no page at this address.",
     405: "This address does not accept that kind of request.",
+    413: "That was more than this site accepts. Please send less.",
     429: "Too many attempts. Please wait a moment and try again.",
     500: "Something went wrong on our side. Please try again.",
+    503: "The site cannot reach its database just now. Please try again in a minute.",
 }
+# What a database that refuses connections, writes or time raises (SQLite: locked or
+# read-only; PostgreSQL: refused connection, read-only transaction; a full pool).
+DATABASE_UNAVAILABLE = (OperationalError, InternalError, PoolTimeout)
+DATABASE_RETRY_AFTER = 30  # seconds
 
 
-def render_error(error: HTTPException) -> Response:
+def render_error(error: HTTPException, *, database_down: bool = False) -> Response:
     """The status and headers (e.g. 405's Allow) of ``error``, with a page of our own."""
     code = error.code or 500
+    if code == 500:
+        # Whatever failed may have left the transaction unusable; the page must not be.
+        db.session.rollback()
     if isinstance(error, CSRFError):
         message = "This form expired, please try again."
     else:
         message = MESSAGES.get(code, error.description)
-    retry = _form_page() if code == 400 and request.method != "GET" else None
+    if request_ctx.url_adapter is None:
+        # An untrusted Host header leaves no URL adapter; paths do not depend on the host.
+        request_ctx.url_adapter = current_app.url_map.bind("localhost")
+    retry = None
+    if code == 400 and request.method != "GET" and not isinstance(error, SecurityError):
+        retry = _form_page()
     response = error.get_response()
     response.set_data(
-        render_template("error.html", code=code, title=error.name, message=message, retry=retry)
+        render_template(
+            "error.html",
+            code=code,
+            title=error.name,
+            message=message,
+            retry=retry,
+            database_down=database_down,
+        )
     )
+    return response
+
+
+def render_database_unavailable(error: Exception) -> Response:
+    """503 for a database that is down or refusing writes; the site recovers with it."""
+    db.session.rollback()
+    # The kind of failure only: a driver's message may quote the statement and its values.
+    log.error("Database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+    response = render_error(ServiceUnavailable(), database_down=True)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     return response
 
 
@@ -37,9 +79,12 @@ def _form_page() -> str | None:
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc != request.host:
         return None
+    # The path itself may name another host ("//evil.example/x"): it must pass safe_next.
     return safe_next(urlunsplit(("", "", referrer.path, referrer.query, "")))
 
 
 def init_app(app: Flask) -> None:
     # Unexpected exceptions arrive here as InternalServerError; their details go to the log only.
     app.register_error_handler(HTTPException, render_error)
+    for failure in DATABASE_UNAVAILABLE:
+        app.register_error_handler(failure, render_database_unavailable)

@@ -1,5 +1,7 @@
 """The Flask extensions, created unbound so every module can import them."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -12,6 +14,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
+# No default limits: each throttled view says what it counts (throttle.py).
+limiter = Limiter(key_func=get_remote_address)
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"

@@ -4,7 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
+from .passwords import NotGuessable
+
+# Every field has a maximum, checked before any hashing: a 600 KB password costs nothing.
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
+USERNAME_MAX = 32
 
 
 def _strip(value: str | None) -> str | None:
@@ -19,12 +23,12 @@ class RegisterForm(FlaskForm):
             InputRequired("Choose a username."),
             # ASCII only: look-alike letters from other scripts cannot impersonate a user.
             Regexp(
-                r"^[A-Za-z0-9._-]{3,32}$",
+                rf"^[A-Za-z0-9._-]{{3,{USERNAME_MAX}}}$",
                 message="Use 3 to 32 letters, digits, dots, underscores or hyphens.",
             ),
         ],
     )
-    # Length is the only rule: composition rules make passwords weaker, not stronger.
+    # Length and guessability, no composition rules: those make passwords weaker, not stronger.
     password = PasswordField(
         "Password",
         validators=[
@@ -34,6 +38,7 @@ class RegisterForm(FlaskForm):
                 PASSWORD_MAX,
                 f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters; any characters will do.",
             ),
+            NotGuessable(username_field="username"),
         ],
     )
     confirm = PasswordField(
@@ -46,8 +51,11 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", filters=[_strip], validators=[InputRequired()])
-    password = PasswordField("Password", validators=[InputRequired()])
+    # No account has a longer name or password, so longer input fails without a hash check.
+    username = StringField(
+        "Username", filters=[_strip], validators=[InputRequired(), Length(max=USERNAME_MAX)]
+    )
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField("Remember me")
 
 

@@ -44,6 +44,11 @@ class User(UserMixin, db.Model):
     #: The SignIn this object was loaded through; set by the user loader and by sign-in.
     sign_in: "SignIn | None" = None
 
+    @classmethod
+    def named(cls, username: str) -> Select[tuple["User"]]:
+        """The account with this username, in any case: "Alice" signs in as alice."""
+        return select(cls).where(func.lower(cls.username) == username.lower())
+
     def get_id(self) -> str:
         """What Flask-Login keeps in the session: the SignIn's id, never the user's.
 

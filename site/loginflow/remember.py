@@ -7,27 +7,39 @@ every use, so a copied cookie works once at most and its reuse is detected.
 
 import hashlib
 import hmac
-import logging
 import secrets
 from datetime import datetime, timedelta
 
 from flask import Response, after_this_request, current_app, request
 from sqlalchemy import update
 
+from . import events
 from .extensions import db
 from .models import SignIn, utcnow
 
-log = logging.getLogger(__name__)
 
+def issue(sign_in: SignIn) -> str:
+    """Give ``sign_in`` a remember token and return the cookie's value.
 
-def issue(sign_in: SignIn) -> None:
-    """Give ``sign_in`` a remember token; its cookie goes on this request's response."""
+    The caller commits the row first and only then ``send``s the cookie, so a browser
+    never holds a cookie for a row that was rolled back.
+    """
     validator = secrets.token_urlsafe(32)
     sign_in.remember_selector = secrets.token_urlsafe(12)
     sign_in.remember_validator_hash = _digest(validator)
-    duration = current_app.config["REMEMBER_ME_DURATION"]
-    sign_in.remember_expires_at = utcnow() + duration
-    _set_cookie(f"{sign_in.remember_selector}:{validator}", duration)
+    sign_in.remember_expires_at = utcnow() + current_app.config["REMEMBER_ME_DURATION"]
+    return f"{sign_in.remember_selector}:{validator}"
+
+
+def send(value: str, lifetime: timedelta) -> None:
+    """Set the remember cookie on this request's response, kept for ``lifetime``."""
+
+    @after_this_request
+    def set_cookie(response: Response) -> Response:
+        # max_age, not expires: the browser counts from when it receives the cookie.
+        max_age = int(lifetime.total_seconds())
+        response.set_cookie(cookie_name(), value, max_age=max_age, **_cookie_attributes())
+        return response
 
 
 def forget() -> None:
@@ -71,10 +83,10 @@ def redeem() -> SignIn | None:
         # browser already has, or is about to get, the new one.
         return sign_in
 
-    log.warning("Remember cookie reused for sign-in %s: revoking it as stolen.", sign_in.id)
     sign_in.revoked_at = now
     db.session.commit()
     forget()
+    events.emit(events.REMEMBER_THEFT, sign_in.user.username)
     return None
 
 
@@ -99,17 +111,8 @@ def _rotate(sign_in: SignIn, presented: str, now: datetime) -> bool:
     db.session.commit()
     if replaced:
         # The cookie keeps the expiry it was first given: rotation never extends it.
-        _set_cookie(f"{sign_in.remember_selector}:{validator}", sign_in.remember_expires_at - now)
+        send(f"{sign_in.remember_selector}:{validator}", sign_in.remember_expires_at - now)
     return bool(replaced)
-
-
-def _set_cookie(value: str, lifetime: timedelta) -> None:
-    @after_this_request
-    def set_cookie(response: Response) -> Response:
-        # max_age, not expires: the browser counts from when it receives the cookie.
-        max_age = int(lifetime.total_seconds())
-        response.set_cookie(cookie_name(), value, max_age=max_age, **_cookie_attributes())
-        return response
 
 
 def _cookie_attributes() -> dict:

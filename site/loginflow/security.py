@@ -1,8 +1,6 @@
-"""Where the site may send people, and what it tells browsers to keep."""
+"""Where the site may send people: only to paths on this site."""
 
 from urllib.parse import unquote, urlsplit
-
-from flask import Flask, Response, request
 
 
 def safe_next(target: str | None) -> str | None:
@@ -25,14 +23,3 @@ def safe_next(target: str | None) -> str | None:
         ):
             return None
     return target
-
-
-def forbid_caching(response: Response) -> Response:
-    """Pages depend on who is signed in: never keep them, so Back after sign-out shows nothing."""
-    if request.endpoint != "static":
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def init_app(app: Flask) -> None:
-    app.after_request(forbid_caching)

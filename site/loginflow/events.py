@@ -1,0 +1,33 @@
+"""One signal per security step, sent by the primitive that performs the step.
+
+Listeners (the security log, ``security_log.py``) subscribe here; the code that signs
+people in and out never writes a log line itself. Each signal is named for the ``event=``
+value the log writes, and is sent with the app as sender and the account's username
+(None when no account is known).
+"""
+
+from blinker import NamedSignal, Namespace
+from flask import current_app
+
+_events = Namespace()
+
+SIGN_IN = _events.signal("sign_in")
+SIGN_IN_FAILED = _events.signal("sign_in_failed")
+SIGN_OUT = _events.signal("sign_out")
+RESTORE = _events.signal("restore")
+REMEMBER_THEFT = _events.signal("remember_theft")
+THROTTLED = _events.signal("throttled")
+
+ALL: tuple[NamedSignal, ...] = (
+    SIGN_IN,
+    SIGN_IN_FAILED,
+    SIGN_OUT,
+    RESTORE,
+    REMEMBER_THEFT,
+    THROTTLED,
+)
+
+
+def emit(event: NamedSignal, username: str | None) -> None:
+    """Send ``event`` for this app; ``username`` only of an account that exists."""
+    event.send(current_app._get_current_object(), username=username)  # type: ignore[attr-defined]
