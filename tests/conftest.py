@@ -1,6 +1,7 @@
 """Shared fixtures: an app on an in-memory database and its test client."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,6 +21,23 @@ def app() -> Iterator[Flask]:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[..., Flask]]:
+    """Builds apps with TestingConfig and the given settings changed; cleans up after."""
+    made: list[Flask] = []
+
+    def build(**settings: Any) -> Flask:
+        config = type("TweakedTestingConfig", (TestingConfig,), settings)
+        made.append(create_app(config))
+        return made[-1]
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """The cookie lab: each Set-Cookie it sends and each session operation it makes."""
 
+import base64
 import re
+import zlib
 
 import pytest
 from flask import Flask
@@ -194,3 +196,64 @@ def test_page_scripts_come_from_a_file_not_inline(client: FlaskClient) -> None:
     page = client.get("/cookies/").text
     assert re.search(r'<script src="/static/lab\.js\?v=[0-9a-f]{12}" defer></script>', page)
     assert page.count("<script") == 1
+
+
+def _unsigned(payload: bytes, *, compress: bool = False) -> str:
+    """A session cookie as Flask shapes one, but with no valid signature."""
+    body = zlib.compress(payload, 9) if compress else payload
+    return ("." if compress else "") + base64.urlsafe_b64encode(body).decode().rstrip("=") + ".x.y"
+
+
+# Each under the ~4 KB a browser will send for one cookie.
+HOSTILE_SESSION_COOKIES = {
+    # 825 bytes that inflate to 600 KB of JSON nested 900 deep: once a 542 MB page.
+    "inflate bomb": (
+        _unsigned(b"[" * 900 + b"0," * 300_000 + b"0" + b"]" * 900, compress=True),
+        "it inflates to more than",
+    ),
+    "deep nesting": (_unsigned(b"[" * 1400 + b"]" * 1400), "its JSON nests deeper than"),
+    "not base64": ("%%%.x.y", "it was not made by Flask"),
+    "not JSON": (_unsigned(b"\xff\xfe{"), "it was not made by Flask"),
+    "longer than a browser keeps": ("a" * 5000, "it is longer than a browser keeps"),
+}
+
+
+@pytest.mark.parametrize(
+    ("cookie", "reason"), HOSTILE_SESSION_COOKIES.values(), ids=HOSTILE_SESSION_COOKIES.keys()
+)
+# The test client warns, as a browser would drop it, about the cookie over 4 KB.
+@pytest.mark.filterwarnings("ignore:The 'session' cookie is too large")
+def test_lab_shows_a_hostile_session_cookie_only_within_bounds(
+    client: FlaskClient, cookie: str, reason: str
+) -> None:
+    client.set_cookie("session", cookie)
+    response = client.get("/cookies/")
+    assert response.status_code == 200
+    assert len(response.data) < 64 * 1024
+    assert f"Not shown: {reason}" in response.text
+    assert "Signature: <strong>does not match</strong>" in response.text
+
+
+def test_lab_shows_a_lone_surrogate_escaped(client: FlaskClient) -> None:
+    client.set_cookie("session", _unsigned(b'{"a":"\\ud800"}'))
+    response = client.get("/cookies/")
+    assert response.status_code == 200
+    assert "&#34;a&#34;: &#34;\\ud800&#34;" in response.text
+
+
+def test_lab_never_inflates_an_unsigned_cookie_to_check_its_signature(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inflated = []
+    real = zlib.decompress
+    monkeypatch.setattr(zlib, "decompress", lambda *a, **k: inflated.append(1) or real(*a, **k))
+    client.set_cookie("session", HOSTILE_SESSION_COOKIES["inflate bomb"][0])
+    assert client.get("/cookies/").status_code == 200
+    assert inflated == []  # itsdangerous inflates whole only after a valid signature
+
+
+def test_lab_shortens_cookies_it_did_not_set(client: FlaskClient) -> None:
+    client.set_cookie("tracker", "t" * 4000)
+    page = client.get("/cookies/").text
+    assert "t" * 64 + "…" in page
+    assert "t" * 65 not in page

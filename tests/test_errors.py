@@ -1,13 +1,17 @@
 """Every error is a page of ours with the right status: never a traceback."""
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from config import TestingConfig
-from loginflow import create_app
+from loginflow import create_app, passwords
 
-from .actions import PASSWORD, register
+from .actions import PASSWORD, csrf_token, register
+
+MakeApp = Callable[..., Flask]
 
 
 def test_sign_in_without_csrf_token_is_refused_and_signs_nobody_in(signed_up: FlaskClient) -> None:
@@ -79,3 +83,35 @@ def test_unexpected_error_is_a_friendly_500_without_details(failing_app: Flask) 
     assert "Something went wrong on our side." in response.text
     assert "internal detail" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_try_again_link_refuses_a_referrer_path_naming_another_host(client: FlaskClient) -> None:
+    # urlsplit reads the host as localhost and the path as //evil.example/x, which a
+    # browser would follow to evil.example: safe_next must refuse it.
+    headers = {"Referer": "http://localhost//evil.example/x"}
+    page = client.post("/cookies/theme", data={"theme": "dark"}, headers=headers).text
+    assert "Try again" not in page
+    assert "evil.example" not in page
+
+
+def test_oversized_body_gets_the_413_page_before_any_hashing(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed = []
+    monkeypatch.setattr(passwords, "check_password_hash", lambda *a: hashed.append(a) or False)
+    body = {"username": "alice", "password": "x" * (100 * 1024), "csrf_token": csrf_token(client)}
+    response = client.post("/login", data=body)
+    assert response.status_code == 413
+    assert "That was more than this site accepts." in response.text
+    assert hashed == []
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_untrusted_host_gets_the_friendly_400_page(make_app: MakeApp, method: str) -> None:
+    client = make_app(TRUSTED_HOSTS=["loginflow.example"]).test_client()
+    response = client.open("/login", method=method, headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert "The request could not be understood." in response.text
+    assert "evil.example" not in response.text
+    trusted = client.get("/login", headers={"Host": "loginflow.example"})
+    assert trusted.status_code == 200

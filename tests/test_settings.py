@@ -1,6 +1,8 @@
 """Choosing and checking settings: environment overrides, secret keys, durations."""
 
 import stat
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
@@ -64,7 +66,9 @@ def test_environment_sets_the_remember_duration_in_seconds(
     assert attributes(set_cookie(response, "remember"))["max-age"] == "120"
 
 
-@pytest.mark.parametrize("value", ['"two weeks"', "0", "-5", "true"])
+@pytest.mark.parametrize(
+    "value", ['"two weeks"', "0", "-5", "true", "0.5", "1e12", "NaN", "Infinity", "1e400", "[]"]
+)
 def test_unusable_remember_duration_stops_the_start(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
@@ -94,3 +98,84 @@ def test_development_invents_a_private_key_once_and_keeps_it(tmp_path: Path) -> 
 def test_other_settings_use_werkzeugs_default_password_hash() -> None:
     assert DevelopmentConfig.PASSWORD_HASH_METHOD == ProductionConfig.PASSWORD_HASH_METHOD
     assert ProductionConfig.PASSWORD_HASH_METHOD == "scrypt"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("REMEMBER_ME_DURATION", "60"),
+        ("REMEMBER_ME_DURATION", "34560000"),
+        ("REMEMBER_ME_ROTATION_GRACE", "1"),
+        ("REMEMBER_ME_ROTATION_GRACE", "600"),
+    ],
+)
+def test_durations_at_their_bounds_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str
+) -> None:
+    monkeypatch.setenv(f"FLASK_{key}", value)
+    assert create_app(TestingConfig).config[key].total_seconds() == float(value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("REMEMBER_ME_DURATION", "59"),
+        ("REMEMBER_ME_DURATION", "34560001"),  # 400 days, browsers' cap, and a second
+        ("REMEMBER_ME_ROTATION_GRACE", "0.5"),
+        ("REMEMBER_ME_ROTATION_GRACE", "601"),
+        ("MAX_CONTENT_LENGTH", "0"),
+        ("MAX_CONTENT_LENGTH", "1e9"),
+        ("MAX_CONTENT_LENGTH", '"64KB"'),
+        ("THROTTLE_SIGN_IN_PER_USERNAME", '"often"'),
+        ("THROTTLE_REGISTER_PER_ADDRESS", "5"),
+        ("RATELIMIT_ENABLED", '"no"'),
+        ("PASSWORD_HASH_METHOD", '"md5"'),
+        ("TRUSTED_HOSTS", '"example.com"'),
+        ("TRUSTED_HOSTS", "[]"),
+        ("SECRET_KEY", '"short"'),
+        ("SECRET_KEY", '"' + "k" * 31 + '"'),
+    ],
+)
+def test_bad_value_stops_the_start_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str
+) -> None:
+    monkeypatch.setenv(f"FLASK_{key}", value)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(TestingConfig)
+    assert f"FLASK_{key}" in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_production_refuses_to_start_without_trusted_hosts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", "sqlite://")
+    with pytest.raises(ConfigurationError, match="FLASK_TRUSTED_HOSTS"):
+        create_app(ProductionConfig)
+    monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["loginflow.example"]')
+    client = create_app(ProductionConfig).test_client()
+    forged = client.get("/", headers={"Host": "evil.example"}, base_url="https://evil.example")
+    assert forged.status_code == 400
+
+
+def test_an_empty_development_key_file_stops_the_start(tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(ConfigurationError, match="secret_key holds no usable key"):
+        load_settings(Flask("a", instance_path=str(tmp_path)), DevelopmentConfig)
+
+
+def _invent_key(instance: str) -> str:
+    app = Flask("racer", instance_path=instance)
+    load_settings(app, DevelopmentConfig)
+    return app.config["SECRET_KEY"]
+
+
+def test_processes_inventing_the_key_at_once_all_get_the_same_full_key(tmp_path: Path) -> None:
+    with ProcessPoolExecutor(max_workers=4, mp_context=get_context("fork")) as pool:
+        for attempt in range(10):
+            instance = str(tmp_path / f"instance-{attempt}")
+            keys = list(pool.map(_invent_key, [instance] * 4))
+            assert len(set(keys)) == 1, keys
+            assert len(keys[0]) == 64
+            assert sorted(p.name for p in Path(instance).iterdir()) == ["secret_key"]

@@ -52,7 +52,7 @@ MAX_SHOWN_CHARS = 16 * 1024
 SHOWN_COOKIE_CHARS = 64
 
 
-class Unreadable(ValueError):
+class Unreadable(Exception):
     """The session cookie cannot be shown; the message says why."""
 
 

@@ -7,14 +7,14 @@ transaction is rolled back, one line is logged, and the page says to come back s
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
-from .extensions import db
+from .extensions import db, login_manager
 from .security import safe_next
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,10 @@ def render_error(error: HTTPException, *, database_down: bool = False) -> Respon
 def render_database_unavailable(error: Exception) -> Response:
     """503 for a database that is down or refusing writes; the site recovers with it."""
     db.session.rollback()
+    if "_login_user" not in g:
+        # Flask-Login's template context loads the user, which needs the database that just
+        # failed: render for nobody. The session cookie is left alone, so nobody is signed out.
+        g._login_user = login_manager.anonymous_user()
     # The kind of failure only: a driver's message may quote the statement and its values.
     log.error("Database unavailable: %s", type(getattr(error, "orig", error)).__name__)
     response = render_error(ServiceUnavailable(), database_down=True)

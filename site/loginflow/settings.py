@@ -9,6 +9,7 @@ import math
 import os
 import secrets
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -120,12 +121,20 @@ def _check_trusted_hosts(hosts: Any, required: bool) -> None:
 
 
 def _check_hash_method(method: Any) -> None:
+    if not (isinstance(method, str) and _werkzeug_hashes_with(method)):
+        raise ConfigurationError(
+            f"FLASK_PASSWORD_HASH_METHOD={method!r} is not a method Werkzeug knows."
+        )
+
+
+@cache
+def _werkzeug_hashes_with(method: str) -> bool:
+    """Whether Werkzeug can hash with ``method``: tried once per process, as scrypt is slow."""
     try:
         generate_password_hash("checking the method", method)
     except (TypeError, ValueError, AttributeError):
-        raise ConfigurationError(
-            f"FLASK_PASSWORD_HASH_METHOD={method!r} is not a method Werkzeug knows."
-        ) from None
+        return False
+    return True
 
 
 def _check_secret_key(key: Any) -> None:

@@ -57,7 +57,7 @@ def render_throttled(error: RateLimitExceeded) -> Response:
     """The friendly 429 page, with Retry-After in whole seconds."""
     response = render_error(error)
     current = limiter.current_limit
-    wait = current.reset_at - time.time() if current is not None else 60
+    wait = current.window[0] - time.time() if current is not None else 60  # reset time
     response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
     return response
 

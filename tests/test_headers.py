@@ -1,0 +1,78 @@
+"""Security headers on every response; pages never cached, versioned files cached long."""
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from .actions import register
+
+EXPECTED = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+CSP_DIRECTIVES = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/", 200),
+        ("GET", "/login", 302),  # signed in: on to the account
+        ("GET", "/account", 200),
+        ("GET", "/cookies/", 200),
+        ("GET", "/no/such/page", 404),
+        ("POST", "/logout", 400),  # no CSRF token
+        ("GET", "/logout", 405),
+        ("GET", "/static/style.css", 200),
+    ],
+)
+def test_every_response_carries_the_security_headers(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    register(client)
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    for name, value in EXPECTED.items():
+        assert response.headers[name] == value, name
+    policy = [d.strip() for d in response.headers["Content-Security-Policy"].split(";")]
+    assert set(CSP_DIRECTIVES) <= set(policy)
+    assert not any("unsafe" in d for d in policy)
+    response.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/register", "/cookies/", "/missing"])
+def test_pages_are_never_cached(client: FlaskClient, path: str) -> None:
+    assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_pages_use_no_inline_script_or_style(client: FlaskClient) -> None:
+    register(client)
+    for path in ("/", "/account", "/cookies/", "/missing"):
+        page = client.get(path).text
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
+        assert "<style" not in page, path
+        assert " style=" not in page, path
+        assert not re.search(r"\son[a-z]+=", page), path  # no onclick= and the like
+
+
+def test_static_files_are_linked_by_version_and_kept_for_a_year(client: FlaskClient) -> None:
+    page = client.get("/").text
+    link = re.search(r'href="(/static/style\.css\?v=[0-9a-f]{12})"', page)
+    assert link
+    versioned = client.get(link.group(1))
+    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    versioned.close()
+    plain = client.get("/static/style.css")
+    assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
+    plain.close()

@@ -1,0 +1,72 @@
+"""Throttling: failed sign-ins per username and per address, sign-ups per address."""
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .actions import PASSWORD, log_in, register
+
+MakeApp = Callable[..., Flask]
+TOO_MANY = "Too many attempts. Please wait a moment and try again."
+
+
+def fail_sign_in(client: FlaskClient, username: str = "alice") -> int:
+    return log_in(client, username, "wrong password").status_code
+
+
+def test_right_password_waits_once_a_username_is_throttled(
+    signed_up: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert [fail_sign_in(signed_up) for _ in range(5)] == [422] * 5
+    response = log_in(signed_up)  # the right password, 5 failures later
+    assert response.status_code == 429
+    assert TOO_MANY in response.text
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert signed_up.get("/account").status_code == 302  # not signed in
+    assert "event=throttled user=alice ip=127.0.0.1" in caplog.text
+
+
+def test_throttle_counts_usernames_in_any_letter_case(signed_up: FlaskClient) -> None:
+    for username in ("alice", "ALICE", "Alice", " alice", "aLiCe"):
+        assert fail_sign_in(signed_up, username) == 422
+    assert fail_sign_in(signed_up, "AlIcE") == 429
+
+
+def test_successful_sign_ins_are_not_counted(signed_up: FlaskClient) -> None:
+    for _ in range(8):
+        assert log_in(signed_up).status_code == 302
+    assert fail_sign_in(signed_up) == 422
+
+
+def test_throttling_one_username_leaves_others_alone(signed_up: FlaskClient) -> None:
+    register(signed_up, "bob")
+    for _ in range(5):
+        fail_sign_in(signed_up, "alice")
+    assert log_in(signed_up, "bob").status_code == 302
+
+
+def test_one_address_is_throttled_across_usernames(signed_up: FlaskClient) -> None:
+    codes = [fail_sign_in(signed_up, f"nobody{n}") for n in range(21)]
+    assert codes == [422] * 20 + [429]
+
+
+def test_registrations_are_limited_per_address(client: FlaskClient) -> None:
+    codes = [register(client, f"user{n}").status_code for n in range(11)]
+    assert codes == [302] * 10 + [429]
+    assert "Retry-After" in register(client, "user99").headers
+
+
+def test_throttling_can_be_switched_off(make_app: MakeApp) -> None:
+    client = make_app(RATELIMIT_ENABLED=False).test_client()
+    register(client)
+    codes = [fail_sign_in(client) for _ in range(7)]
+    assert codes == [422] * 7
+    assert log_in(client, "alice", PASSWORD).status_code == 302
+
+
+def test_limits_are_settings(make_app: MakeApp) -> None:
+    client = make_app(THROTTLE_SIGN_IN_PER_USERNAME="2 per minute").test_client()
+    register(client)
+    assert [fail_sign_in(client) for _ in range(3)] == [422, 422, 429]
