@@ -1,6 +1,11 @@
 """Password rules: easy-to-guess passwords are refused; long ones are never hashed."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -22,7 +27,7 @@ from .actions import PASSWORD, csrf_token, log_in, register
     ],
 )
 def test_easy_passwords_are_refused_with_a_reason(
-    client: FlaskClient, app, username: str, password: str, message: str
+    client: FlaskClient, app: Flask, username: str, password: str, message: str
 ) -> None:
     response = register(client, username, password)
     assert response.status_code == 422
@@ -68,3 +73,30 @@ def test_password_of_the_longest_allowed_length_signs_in(client: FlaskClient) ->
     assert register(client, "alice", longest).status_code == 302
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert log_in(client, "alice", longest).status_code == 302
+
+
+def test_no_more_password_checks_run_at_once_than_there_are_slots(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def slow_check(*_: object) -> bool:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.02)
+        with lock:
+            running -= 1
+        return False
+
+    monkeypatch.setattr(passwords, "check_password_hash", slow_check)
+
+    def sign_in_attempt(_: int) -> bool:
+        with app.test_request_context():
+            return passwords.verify_password("stored", "guess")
+
+    with ThreadPoolExecutor(max_workers=passwords.MAX_CONCURRENT_HASHES * 4) as pool:
+        assert not any(pool.map(sign_in_attempt, range(passwords.MAX_CONCURRENT_HASHES * 8)))
+    assert most == passwords.MAX_CONCURRENT_HASHES

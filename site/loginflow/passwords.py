@@ -5,6 +5,8 @@ Strength comes from zxcvbn (its Rust port, zxcvbn-rs-py: fast, and it keeps no s
 state between threads), given the username so that passwords built from it score low.
 """
 
+import os
+import threading
 from functools import cache
 
 from flask import current_app
@@ -18,9 +20,15 @@ STRENGTH_CHECKED_CHARS = 48
 # zxcvbn's score 3: "safely unguessable", out of reach of an online attack.
 MIN_SCORE = 3
 
+# scrypt takes ~32 MB per hash, and more hashes at once than cores only add memory, not
+# speed: a burst of sign-ins waits here instead of growing the process without bound.
+MAX_CONCURRENT_HASHES = os.cpu_count() or 2
+_hash_slots = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"])
+    with _hash_slots:
+        return generate_password_hash(password, current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
@@ -28,10 +36,11 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
     Either way one hash check is paid, so response time does not reveal who has an account.
     """
-    if stored_hash is None:
-        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
-        return False
-    return check_password_hash(stored_hash, password)
+    with _hash_slots:
+        if stored_hash is None:
+            check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+            return False
+        return check_password_hash(stored_hash, password)
 
 
 def guessability_problem(password: str, username: str) -> str | None:
