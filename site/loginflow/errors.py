@@ -24,7 +24,6 @@ MESSAGES = {
     404: "There is no page at this address.",
     405: "This address does not accept that kind of request.",
     413: "That was more than this site accepts. Please send less.",
-    429: "Too many attempts. Please wait a moment and try again.",
     500: "Something went wrong on our side. Please try again.",
     503: "The site cannot reach its database just now. Please try again in a minute.",
 }
@@ -34,7 +33,9 @@ DATABASE_UNAVAILABLE = (OperationalError, InternalError, PoolTimeout)
 DATABASE_RETRY_AFTER = 30  # seconds
 
 
-def render_error(error: HTTPException, *, database_down: bool = False) -> Response:
+def render_error(
+    error: HTTPException, *, message: str | None = None, database_down: bool = False
+) -> Response:
     """The status and headers (e.g. 405's Allow) of ``error``, with a page of our own."""
     code = error.code or 500
     if code == 500:
@@ -42,7 +43,7 @@ def render_error(error: HTTPException, *, database_down: bool = False) -> Respon
         db.session.rollback()
     if isinstance(error, CSRFError):
         message = "This form expired, please try again."
-    else:
+    elif message is None:
         message = MESSAGES.get(code, error.description)
     if request_ctx.url_adapter is None:
         # An untrusted Host header leaves no URL adapter; paths do not depend on the host.

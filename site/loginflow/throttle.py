@@ -54,11 +54,13 @@ def registrations(view: View) -> View:
 
 
 def render_throttled(error: RateLimitExceeded) -> Response:
-    """The friendly 429 page, with Retry-After in whole seconds."""
-    response = render_error(error)
+    """The friendly 429 page: when to try again, in words and in Retry-After."""
     current = limiter.current_limit
-    wait = current.window[0] - time.time() if current is not None else 60  # reset time
-    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    reset_at = current.window[0] if current is not None else time.time() + 60
+    seconds = max(1, math.ceil(reset_at - time.time()))
+    wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+    response = render_error(error, message=f"Too many attempts. Please try again in {wait}.")
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 
