@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .actions import PASSWORD, log_in, register
+from .actions import PASSWORD, csrf_token, log_in, register
 
 MakeApp = Callable[..., Flask]
 TOO_MANY = re.compile(r"Too many attempts\. Please try again in (\d+) (seconds|minutes)\.")
@@ -29,6 +29,15 @@ def test_right_password_waits_once_a_username_is_throttled(
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert signed_up.get("/account").status_code == 302  # not signed in
     assert "event=throttled user=alice ip=127.0.0.1" in caplog.text
+
+
+def test_throttled_page_links_back_to_the_form(signed_up: FlaskClient) -> None:
+    for _ in range(5):
+        fail_sign_in(signed_up)
+    data = {"username": "alice", "password": PASSWORD, "csrf_token": csrf_token(signed_up)}
+    response = signed_up.post("/login", data=data, headers={"Referer": "http://localhost/login"})
+    assert response.status_code == 429
+    assert '<a class="button" href="/login">Try again</a>' in response.text
 
 
 def test_throttle_counts_usernames_in_any_letter_case(signed_up: FlaskClient) -> None:
