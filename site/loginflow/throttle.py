@@ -27,20 +27,18 @@ TYPED_USERNAME_CHARS = 64
 
 def failed_sign_ins(view: View) -> View:
     """Limit failed sign-ins (answered 422) per typed username and per client address."""
-    view = limiter.limit(
-        _setting("THROTTLE_SIGN_IN_PER_USERNAME"),
-        key_func=_typed_username,
-        methods=["POST"],
-        deduct_when=_failed,
-        on_breach=_report_throttled,
-    )(view)
-    return limiter.limit(
-        _setting("THROTTLE_SIGN_IN_PER_ADDRESS"),
-        key_func=_address,
-        methods=["POST"],
-        deduct_when=_failed,
-        on_breach=_report_throttled,
-    )(view)
+    for setting, key_func in (
+        ("THROTTLE_SIGN_IN_PER_USERNAME", _typed_username),
+        ("THROTTLE_SIGN_IN_PER_ADDRESS", _address),
+    ):
+        view = limiter.limit(
+            _setting(setting),
+            key_func=key_func,
+            methods=["POST"],
+            deduct_when=_failed,
+            on_breach=_report_throttled,
+        )(view)
+    return view
 
 
 def registrations(view: View) -> View:
