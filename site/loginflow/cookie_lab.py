@@ -24,7 +24,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from itsdangerous import BadSignature
+from itsdangerous import BadData, BadSignature
 from itsdangerous.encoding import base64_decode
 
 from . import remember
@@ -199,10 +199,12 @@ def _payload(cookie: str) -> Any:
             raw = inflater.decompress(raw, MAX_PAYLOAD_BYTES)
             if inflater.unconsumed_tail:
                 raise Unreadable(f"it inflates to more than {MAX_PAYLOAD_BYTES} bytes")
-        if _nesting(raw) > MAX_NESTING:
+        # UTF-8 only (json.loads would also take UTF-16), so _nesting counts what it parses.
+        text = raw.decode("utf-8")
+        if _nesting(text) > MAX_NESTING:
             raise Unreadable(f"its JSON nests deeper than {MAX_NESTING} levels")
-        return json.loads(raw)
-    except (binascii.Error, ValueError, zlib.error):
+        return json.loads(text)
+    except (BadData, binascii.Error, ValueError, zlib.error):
         raise Unreadable("it was not made by Flask") from None
 
 
@@ -219,24 +221,24 @@ def _readable(data: Any) -> str:
     return text
 
 
-def _nesting(raw: bytes) -> int:
-    """How deeply ``raw`` nests arrays and objects, counted without parsing (no recursion)."""
+def _nesting(text: str) -> int:
+    """How deeply ``text`` nests arrays and objects, counted without parsing (no recursion)."""
     deepest = depth = 0
     in_string = escaped = False
-    for byte in raw:
+    for char in text:
         if in_string:
             if escaped:
                 escaped = False
-            elif byte == 0x5C:  # backslash
+            elif char == "\\":
                 escaped = True
-            elif byte == 0x22:  # quote
+            elif char == '"':
                 in_string = False
-        elif byte == 0x22:
+        elif char == '"':
             in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
+        elif char in "[{":
             depth += 1
             deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):  # ] }
+        elif char in "]}":
             depth -= 1
     return deepest
 
