@@ -19,6 +19,12 @@ class Config:
     # A key given must be at least 32 bytes: a short one can be guessed offline from a cookie.
     SECRET_KEY: str | None = None
     INVENT_SECRET_KEY = False
+    # Old keys still accepted for sessions signed before a rotation; each at least 32 bytes.
+    SECRET_KEY_FALLBACKS: list[str] | None = None
+
+    # Production's promises are checked at start (settings.py): HTTPS-only __Host- cookies,
+    # CSRF on, no debugger, and TRUSTED_HOSTS set.
+    PRODUCTION = False
 
     # A relative SQLite path lives in the instance folder. Any SQLAlchemy URL works.
     SQLALCHEMY_DATABASE_URI = "sqlite:///loginflow.sqlite"
@@ -28,7 +34,9 @@ class Config:
     # None trusts any Host header; a list refuses other hosts with a 400. Production needs one,
     # or a forged Host could steer redirects and links to another site.
     TRUSTED_HOSTS: list[str] | None = None
-    REQUIRE_TRUSTED_HOSTS = False
+
+    # Set in production: browsers then refuse plain HTTP to this host for the time given.
+    STRICT_TRANSPORT_SECURITY: str | None = None
 
     # Larger request bodies get the 413 page before anything reads them.
     MAX_CONTENT_LENGTH = 64 * 1024
@@ -52,9 +60,10 @@ class Config:
     # instances, point them all at one Redis: FLASK_RATELIMIT_STORAGE_URI=redis://host:6379.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_STRATEGY = "moving-window"  # no burst of twice the limit across a window edge
     RATELIMIT_HEADERS_ENABLED = False  # Retry-After on the 429 page only, not on every answer
-    # Only failures count, so a person who gets it right is never slowed down.
+    # Only failures count, so a person who gets it right is never slowed down. Counts are
+    # per fixed window (a minute from the first failure), the one kind that can give an
+    # attempt back; at a window's edge a guesser may get up to twice the limit.
     THROTTLE_SIGN_IN_PER_USERNAME = "5 per minute"
     THROTTLE_SIGN_IN_PER_ADDRESS = "20 per minute"
     # Every attempt counts: each one that passes the form costs a password hash.
@@ -84,4 +93,6 @@ class ProductionConfig(Config):
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
     REMEMBER_ME_COOKIE_NAME = "__Host-remember"
-    REQUIRE_TRUSTED_HOSTS = True
+    PRODUCTION = True
+    # Two years. No includeSubDomains: other sites under the domain may not all speak HTTPS.
+    STRICT_TRANSPORT_SECURITY = "max-age=63072000"

@@ -257,3 +257,13 @@ def test_lab_shortens_cookies_it_did_not_set(client: FlaskClient) -> None:
     page = client.get("/cookies/").text
     assert "t" * 64 + "…" in page
     assert "t" * 65 not in page
+
+
+def test_lab_lists_a_bounded_number_of_cookies_its_own_first(client: FlaskClient) -> None:
+    for n in range(40):
+        client.set_cookie(f"other{n:02}", "x")
+    save_theme(client, "dark")
+    page = client.get("/cookies/").text
+    assert "<code>theme</code>" in page
+    assert "<code>session</code>" in page
+    assert page.count("Not set by this site.") == 18  # 20 rows in all

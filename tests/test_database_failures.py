@@ -43,10 +43,13 @@ def file_app(make_app: MakeApp, database_file: Path) -> Flask:
 
 
 @contextmanager
-def write_locked(database_file: Path) -> Iterator[None]:
-    """Another connection holds the write lock: reads still work, writes are refused."""
+def write_locked(database_file: Path, lock: str = "IMMEDIATE") -> Iterator[None]:
+    """Another connection holds the write lock: reads still work, writes are refused.
+
+    With ``lock="EXCLUSIVE"`` reads are refused too.
+    """
     holder = sqlite3.connect(database_file, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
+    holder.execute(f"BEGIN {lock}")
     try:
         yield
     finally:
@@ -155,3 +158,21 @@ def test_restore_during_a_write_outage_leaves_pages_readable_and_the_cookie_alon
     assert "Could not restore a sign-in: OperationalError" in caplog.text
     assert client.get_cookie("remember").value == remember
     assert "Hello, alice" in client.get("/").text  # restored once the database is back
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/no/such/page", 404), ("GET", "/logout", 405), ("POST", "/logout", 400)],
+)
+def test_error_pages_render_for_a_signed_in_browser_while_the_database_is_locked(
+    file_app: Flask, database_file: Path, method: str, path: str, status: int
+) -> None:
+    client = file_app.test_client()
+    register(client)
+    with write_locked(database_file, "EXCLUSIVE"):
+        response = client.open(path, method=method)
+    assert response.status_code == status
+    assert "Error" in response.text
+    assert "Signed in as" not in response.text  # who it is cannot be known
+    assert response.headers["Content-Security-Policy"]
+    assert client.get("/account").status_code == 200  # still signed in afterwards

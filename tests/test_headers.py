@@ -5,6 +5,9 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
+from config import ProductionConfig
+from loginflow import create_app
+
 from .actions import register
 
 EXPECTED = {
@@ -76,3 +79,26 @@ def test_static_files_are_linked_by_version_and_kept_for_a_year(client: FlaskCli
     plain = client.get("/static/style.css")
     assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
     plain.close()
+
+
+def test_a_wrong_version_is_not_kept_for_a_year(client: FlaskClient) -> None:
+    response = client.get("/static/style.css?v=000000000000")
+    assert "max-age=31536000" not in response.headers.get("Cache-Control", "")
+    response.close()
+
+
+def test_a_missing_static_file_is_a_page_never_cached(client: FlaskClient) -> None:
+    response = client.get("/static/nothing-here.css?v=1")
+    assert response.status_code == 404
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_only_production_sends_hsts(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", "sqlite://")
+    monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["localhost"]')
+    production = create_app(ProductionConfig).test_client()
+    response = production.get("/", base_url="https://localhost")
+    max_age = int(response.headers["Strict-Transport-Security"].removeprefix("max-age="))
+    assert max_age >= 365 * 24 * 3600

@@ -1,6 +1,7 @@
 """Choosing and checking settings: environment overrides, secret keys, durations."""
 
 import stat
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -129,11 +130,22 @@ def test_durations_at_their_bounds_are_accepted(
         ("THROTTLE_SIGN_IN_PER_USERNAME", '"often"'),
         ("THROTTLE_REGISTER_PER_ADDRESS", "5"),
         ("RATELIMIT_ENABLED", '"no"'),
-        ("PASSWORD_HASH_METHOD", '"md5"'),
         ("TRUSTED_HOSTS", '"example.com"'),
         ("TRUSTED_HOSTS", "[]"),
         ("SECRET_KEY", '"short"'),
         ("SECRET_KEY", '"' + "k" * 31 + '"'),
+        ("SECRET_KEY", "1" * 64),  # read as a number
+        ("SECRET_KEY_FALLBACKS", '"' + "k" * 64 + '"'),  # Flask would try each character
+        ("SECRET_KEY_FALLBACKS", '["dev"]'),
+        ("SESSION_COOKIE_SAMESITE", '"None"'),
+        ("SESSION_COOKIE_SAMESITE", '"bogus"'),
+        ("SESSION_COOKIE_NAME", '"a b;c"'),
+        ("REMEMBER_ME_COOKIE_NAME", '"session"'),
+        ("REMEMBER_ME_COOKIE_NAME", '"theme"'),
+        ("THROTTLE_SIGN_IN_PER_ADDRESS", '"0 per minute"'),
+        ("RATELIMIT_STORAGE_URI", '"nosuch://here"'),
+        ("SQLALCHEMY_DATABASE_URI", '"nosuch://user:secret@host/db"'),
+        ("SQLALCHEMY_ENGINE_OPTIONS", '{"pool_size": "many"}'),
     ],
 )
 def test_bad_value_stops_the_start_with_one_line_naming_it(
@@ -144,6 +156,65 @@ def test_bad_value_stops_the_start_with_one_line_naming_it(
         create_app(TestingConfig)
     assert f"FLASK_{key}" in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "scrypt:1048576:8:1",  # 1 GiB a hash
+        "scrypt:1024:8:1",
+        "pbkdf2:sha256:1",  # TestingConfig's, for tests alone
+        "pbkdf2:sha256:50000000",
+        "md5",
+        "scrypt:x",
+    ],
+)
+def test_hash_methods_with_too_little_or_too_much_work_stop_the_start(
+    monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    monkeypatch.setenv("FLASK_PASSWORD_HASH_METHOD", f'"{method}"')
+    monkeypatch.setenv("FLASK_TESTING", "false")
+    with pytest.raises(ConfigurationError, match="FLASK_PASSWORD_HASH_METHOD must be"):
+        create_app(TestingConfig)
+
+
+@pytest.mark.parametrize(
+    "method", ["scrypt", "scrypt:16384:8:1", "scrypt:65536:8:1", "pbkdf2:sha256:600000", "pbkdf2"]
+)
+def test_sound_hash_methods_are_accepted(monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+    monkeypatch.setenv("FLASK_PASSWORD_HASH_METHOD", f'"{method}"')
+    monkeypatch.setenv("FLASK_TESTING", "false")
+    assert create_app(TestingConfig).config["PASSWORD_HASH_METHOD"] == method
+
+
+PRODUCTION_ENVIRONMENT = {
+    "FLASK_SECRET_KEY": "k" * 64,
+    "FLASK_SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "FLASK_TRUSTED_HOSTS": '["loginflow.example"]',
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("SESSION_COOKIE_SECURE", "false"),
+        ("WTF_CSRF_ENABLED", "false"),
+        ("DEBUG", "true"),
+        ("TESTING", "true"),
+        ("PROPAGATE_EXCEPTIONS", "true"),
+        ("SESSION_COOKIE_NAME", '"session"'),
+        ("REMEMBER_ME_COOKIE_NAME", '"remember"'),
+    ],
+)
+def test_production_promises_cannot_be_switched_off(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str
+) -> None:
+    for name, setting in PRODUCTION_ENVIRONMENT.items():
+        monkeypatch.setenv(name, setting)
+    assert create_app(ProductionConfig)  # as shipped, it starts
+    monkeypatch.setenv(f"FLASK_{key}", value)
+    with pytest.raises(ConfigurationError, match=f"FLASK_{key} must"):
+        create_app(ProductionConfig)
 
 
 def test_production_refuses_to_start_without_trusted_hosts(
@@ -159,10 +230,32 @@ def test_production_refuses_to_start_without_trusted_hosts(
     assert forged.status_code == 400
 
 
-def test_an_empty_development_key_file_stops_the_start(tmp_path: Path) -> None:
-    (tmp_path / "secret_key").write_text("")
-    with pytest.raises(ConfigurationError, match="secret_key holds no usable key"):
+def _private_file(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_key_file", "reason"),
+    [
+        (lambda f: _private_file(f, b""), "holds no usable key"),
+        (lambda f: _private_file(f, b"\xff" * 64), "cannot be used (UnicodeDecodeError)"),
+        (lambda f: f.mkdir(), "cannot be used (IsADirectoryError)"),
+        (lambda f: f.write_text("k" * 64), "is readable by others"),
+        (lambda f: f.symlink_to(_private_file(f.with_name("elsewhere"), b"k" * 64)), "(OSError)"),
+        (lambda f: f.symlink_to(f.with_name("missing")), "(OSError)"),
+    ],
+    ids=["empty", "not text", "a folder", "world-readable", "a link", "a dangling link"],
+)
+def test_an_unusable_development_key_file_stops_the_start_with_one_line(
+    tmp_path: Path, make_key_file: Callable[[Path], object], reason: str
+) -> None:
+    make_key_file(tmp_path / "secret_key")
+    with pytest.raises(ConfigurationError) as refused:
         load_settings(Flask("a", instance_path=str(tmp_path)), DevelopmentConfig)
+    assert reason in str(refused.value)
+    assert str(refused.value).endswith("or set FLASK_SECRET_KEY.")
 
 
 def _invent_key(instance: str) -> str:

@@ -3,10 +3,21 @@
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.exc import ArgumentError
 
-from . import account, auth, cookie_lab, errors, headers, pages, security_log, throttle
+from . import (
+    account,
+    auth,
+    cookie_lab,
+    errors,
+    headers,
+    pages,
+    request_limits,
+    security_log,
+    throttle,
+)
 from .extensions import csrf, db, login_manager
-from .settings import load_settings
+from .settings import ConfigurationError, load_settings
 
 # The project root, which holds templates/, static/ and instance/ beside site/.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +33,15 @@ def create_app(config: type | None = None) -> Flask:
     )
     load_settings(app, config)
 
-    db.init_app(app)
+    try:
+        db.init_app(app)
+    except (ArgumentError, TypeError, ValueError) as error:
+        # The kind of error only: the message may quote a URL with its password.
+        raise ConfigurationError(
+            "FLASK_SQLALCHEMY_DATABASE_URI or FLASK_SQLALCHEMY_ENGINE_OPTIONS cannot be used "
+            f"({type(error).__name__})."
+        ) from None
+    request_limits.init_app(app)  # before CSRFProtect's check, which reads the body
     csrf.init_app(app)
     login_manager.init_app(app)
     throttle.init_app(app)

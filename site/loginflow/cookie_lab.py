@@ -50,6 +50,7 @@ MAX_PAYLOAD_BYTES = 8 * 1024
 MAX_NESTING = 16
 MAX_SHOWN_CHARS = 16 * 1024
 SHOWN_COOKIE_CHARS = 64
+SHOWN_COOKIES = 20  # of however many the browser sent, this site's own first
 
 
 class Unreadable(Exception):
@@ -145,7 +146,7 @@ def _render(theme_form: ThemeForm | None = None, note_form: NoteForm | None = No
     session_cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
     return render_template(
         "cookies.html",
-        sent=[_describe(name, value) for name, value in request.cookies.items()],
+        sent=[_describe(name, value) for name, value in _cookies_to_show()],
         session_view=_session_view(session_cookie) if session_cookie else None,
         theme_cookie=request.cookies.get(THEME_COOKIE),
         note=session.get("note", "(no note yet)"),
@@ -154,6 +155,13 @@ def _render(theme_form: ThemeForm | None = None, note_form: NoteForm | None = No
         cleared="cleared" in request.args,
         restored_now=g.get("restored_sign_in") is not None,
     )
+
+
+def _cookies_to_show() -> list[tuple[str, str]]:
+    config = current_app.config
+    own = (config["SESSION_COOKIE_NAME"], config["REMEMBER_ME_COOKIE_NAME"], THEME_COOKIE)
+    ranked = sorted(request.cookies.items(), key=lambda cookie: cookie[0] not in own)
+    return ranked[:SHOWN_COOKIES]
 
 
 def _describe(name: str, value: str) -> dict[str, str]:
@@ -168,7 +176,8 @@ def _describe(name: str, value: str) -> dict[str, str]:
         value = _shorten(value)
     else:
         value = _shorten(value, SHOWN_COOKIE_CHARS)  # any site on this host may have set it
-    return {"name": name, "value": value, "purpose": purposes.get(name, "Not set by this site.")}
+    purpose = purposes.get(name, "Not set by this site.")
+    return {"name": _shorten(name, SHOWN_COOKIE_CHARS), "value": value, "purpose": purpose}
 
 
 def _session_view(cookie: str) -> SessionView:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, current_app, g, render_template, request
 from flask.globals import request_ctx
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -24,6 +25,7 @@ MESSAGES = {
     404: "There is no page at this address.",
     405: "This address does not accept that kind of request.",
     413: "That was more than this site accepts. Please send less.",
+    415: "This address accepts only forms sent from this site's pages.",
     500: "Something went wrong on our side. Please try again.",
     503: "The site cannot reach its database just now. Please try again in a minute.",
 }
@@ -41,6 +43,8 @@ def render_error(
     if code == 500:
         # Whatever failed may have left the transaction unusable; the page must not be.
         db.session.rollback()
+    if not _user_loaded():
+        database_down = True
     if isinstance(error, CSRFError):
         message = "This form expired, please try again."
     elif message is None:
@@ -69,15 +73,27 @@ def render_error(
 def render_database_unavailable(error: Exception) -> Response:
     """503 for a database that is down or refusing writes; the site recovers with it."""
     db.session.rollback()
-    if "_login_user" not in g:
-        # Flask-Login's template context loads the user, which needs the database that just
-        # failed: render for nobody. The session cookie is left alone, so nobody is signed out.
-        g._login_user = login_manager.anonymous_user()
     # The kind of failure only: a driver's message may quote the statement and its values.
     log.error("Database unavailable: %s", type(getattr(error, "orig", error)).__name__)
     response = render_error(ServiceUnavailable(), database_down=True)
     response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     return response
+
+
+def _user_loaded() -> bool:
+    """Load who is signed in, which every page shows; False if the database failed at it.
+
+    Flask-Login's template context loads the user, so an error page rendered while the
+    database is down would fail in turn. Then the page is rendered for nobody; the session
+    cookie is left alone, so nobody is signed out by an outage.
+    """
+    try:
+        current_user._get_current_object()
+    except DATABASE_UNAVAILABLE:
+        db.session.rollback()
+        g._login_user = login_manager.anonymous_user()
+        return False
+    return True
 
 
 def _form_page() -> str | None:

@@ -37,20 +37,26 @@ VERSIONED_STATIC = "public, max-age=31536000, immutable"
 
 def add_security_headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
-    if request.endpoint != "static":
+    if hsts := current_app.config["STRICT_TRANSPORT_SECURITY"]:
+        response.headers["Strict-Transport-Security"] = hsts
+    if request.endpoint != "static" or response.status_code not in (200, 304):
         # Pages depend on who is signed in: never keep them, so Back after sign-out shows nothing.
         response.headers["Cache-Control"] = "no-store"
-    elif "v" in request.args and response.status_code == 200:
+    elif request.args.get("v") == _current_version(request.view_args or {}):
         response.headers["Cache-Control"] = VERSIONED_STATIC
     return response
 
 
 def version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
     """``url_for('static', ...)`` gains ``?v=<digest of the file>``: new content, new URL."""
-    if endpoint == "static" and "filename" in values:
-        path = Path(current_app.static_folder or "") / values["filename"]
-        if path.is_file():
-            values.setdefault("v", _digest(path, path.stat().st_mtime_ns))
+    if endpoint == "static" and (version := _current_version(values)):
+        values.setdefault("v", version)
+
+
+def _current_version(values: dict[str, Any]) -> str | None:
+    """The digest of the static file named in ``values``; only that ``v`` is kept long."""
+    path = Path(current_app.static_folder or "") / values.get("filename", "")
+    return _digest(path, path.stat().st_mtime_ns) if path.is_file() else None
 
 
 @cache

@@ -4,24 +4,22 @@ Every value a person can set is checked here, at start, so that a bad one stops 
 site with one line naming the variable instead of failing later on some request.
 """
 
-import contextlib
 import math
 import os
-import secrets
+import re
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Config, Flask
 from limits import parse_many
 from werkzeug.security import generate_password_hash
 
 import config as config_module
 
-# The shortest secret key accepted: 32 random bytes cannot be guessed from a cookie offline.
-MIN_SECRET_KEY_BYTES = 32
+from . import secret_keys
 
 # Each duration's sane range. Browsers cap a cookie's Max-Age at 400 days, and a remember
 # cookie must outlive the minute or so a person needs to close and reopen the browser.
@@ -35,6 +33,21 @@ THROTTLE_KEYS = (
     "THROTTLE_REGISTER_PER_ADDRESS",
 )
 MAX_CONTENT_LENGTH_BOUNDS = (1024, 16 * 1024 * 1024)
+# A cookie name is an RFC 6265 token: anything else breaks the Set-Cookie header.
+COOKIE_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
+# Password hashing: enough work to slow an offline guesser, bounded so one sign-in cannot
+# take the server's memory (scrypt uses 128 * n * r bytes) or minutes of CPU.
+SCRYPT_MIN_N, SCRYPT_MAX_BYTES = 2**14, 64 * 1024 * 1024
+PBKDF2_ITERATIONS = (600_000, 10_000_000)
+# Werkzeug's own parameters where a method leaves them out: scrypt n, r, p; pbkdf2 rounds.
+WERKZEUG_SCRYPT, WERKZEUG_PBKDF2_ITERATIONS = [2**15, 8, 1], 1_000_000
+# Production's promises; each may not be switched off there.
+PRODUCTION_MUSTS = {
+    "SESSION_COOKIE_SECURE": True,
+    "WTF_CSRF_ENABLED": True,
+    "DEBUG": False,
+    "TESTING": False,
+}
 
 
 class ConfigurationError(click.ClickException):
@@ -55,13 +68,7 @@ def load_settings(app: Flask, config: type | None) -> None:
     app.config.from_prefixed_env()
     settings = app.config
 
-    if not settings["SECRET_KEY"]:
-        if not settings["INVENT_SECRET_KEY"]:
-            # A guessable or default key lets anyone forge a session: refuse to start instead.
-            raise ConfigurationError("No secret key: set FLASK_SECRET_KEY to a long random string.")
-        settings["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
-    _check_secret_key(settings["SECRET_KEY"])
-
+    _load_secret_key(settings, Path(app.instance_path))
     for key, (shortest, longest) in DURATION_BOUNDS.items():
         settings[key] = _duration(settings[key], key, shortest, longest)
     settings["MAX_CONTENT_LENGTH"] = _whole_number(
@@ -69,11 +76,29 @@ def load_settings(app: Flask, config: type | None) -> None:
     )
     for key in THROTTLE_KEYS:
         _check_limit(settings[key], key)
-    for key in ("RATELIMIT_ENABLED", "REQUIRE_TRUSTED_HOSTS"):
+    for key in ("RATELIMIT_ENABLED", "PRODUCTION"):
         if not isinstance(settings[key], bool):
             raise ConfigurationError(f"FLASK_{key} must be true or false, not {settings[key]!r}.")
-    _check_trusted_hosts(settings["TRUSTED_HOSTS"], settings["REQUIRE_TRUSTED_HOSTS"])
-    _check_hash_method(settings["PASSWORD_HASH_METHOD"])
+    _check_cookies(settings)
+    _check_trusted_hosts(settings["TRUSTED_HOSTS"], required=settings["PRODUCTION"])
+    _check_hash_method(settings["PASSWORD_HASH_METHOD"], testing=settings["TESTING"])
+    if settings["PRODUCTION"]:
+        _check_production(settings)
+
+
+def _load_secret_key(settings: Config, instance: Path) -> None:
+    if not settings["SECRET_KEY"]:
+        if not settings["INVENT_SECRET_KEY"]:
+            # A guessable or default key lets anyone forge a session: refuse to start instead.
+            raise ConfigurationError("No secret key: set FLASK_SECRET_KEY to a long random string.")
+        try:
+            settings["SECRET_KEY"] = secret_keys.invented_key(instance)
+        except ValueError as error:
+            raise ConfigurationError(f"{error}, or set FLASK_SECRET_KEY.") from None
+    if problem := secret_keys.key_problem(settings["SECRET_KEY"]):
+        raise ConfigurationError(f"FLASK_SECRET_KEY {problem}")
+    if problem := secret_keys.fallbacks_problem(settings["SECRET_KEY_FALLBACKS"]):
+        raise ConfigurationError(f"FLASK_SECRET_KEY_FALLBACKS {problem}")
 
 
 def _duration(value: Any, key: str, shortest: timedelta, longest: timedelta) -> timedelta:
@@ -104,14 +129,28 @@ def _whole_number(value: Any, key: str, smallest: int, largest: int) -> int:
 
 def _check_limit(value: Any, key: str) -> None:
     try:
-        valid = isinstance(value, str) and bool(parse_many(value))
+        valid = isinstance(value, str) and all(item.amount >= 1 for item in parse_many(value))
     except ValueError:
         valid = False
     if not valid:
         raise ConfigurationError(f"FLASK_{key} must be a limit such as '5 per minute'.")
 
 
-def _check_trusted_hosts(hosts: Any, required: bool) -> None:
+def _check_cookies(settings: Config) -> None:
+    taken = ["theme"]  # the cookie lab's
+    for key in ("SESSION_COOKIE_NAME", "REMEMBER_ME_COOKIE_NAME"):
+        name = settings[key]
+        if not (isinstance(name, str) and COOKIE_NAME.match(name)):
+            raise ConfigurationError(f"FLASK_{key} must be letters, digits and -_.!")
+        if name in taken:
+            raise ConfigurationError(f"FLASK_{key}={name!r} is another cookie's name.")
+        taken.append(name)
+    # Lax or Strict: with None, other sites' forms would carry the session (CSRF's first line).
+    if settings["SESSION_COOKIE_SAMESITE"] not in ("Lax", "Strict"):
+        raise ConfigurationError("FLASK_SESSION_COOKIE_SAMESITE must be Lax or Strict.")
+
+
+def _check_trusted_hosts(hosts: Any, *, required: bool) -> None:
     if hosts is None and not required:
         return
     if not (isinstance(hosts, list) and hosts and all(isinstance(h, str) and h for h in hosts)):
@@ -120,11 +159,33 @@ def _check_trusted_hosts(hosts: Any, required: bool) -> None:
         )
 
 
-def _check_hash_method(method: Any) -> None:
-    if not (isinstance(method, str) and _werkzeug_hashes_with(method)):
+def _check_hash_method(method: Any, *, testing: bool) -> None:
+    """A method Werkzeug knows, with work in bounds (tests alone may hash cheaply)."""
+    if not (
+        isinstance(method, str)
+        and (testing or _work_in_bounds(method))
+        and _werkzeug_hashes_with(method)
+    ):
         raise ConfigurationError(
-            f"FLASK_PASSWORD_HASH_METHOD={method!r} is not a method Werkzeug knows."
+            "FLASK_PASSWORD_HASH_METHOD must be scrypt (n from 2**14, at most 64 MB a hash) "
+            "or pbkdf2 with 600000 to 10000000 iterations."
         )
+
+
+def _work_in_bounds(method: str) -> bool:
+    name, *parameters = method.split(":")
+    if name == "scrypt":  # scrypt[:n[:r[:p]]]
+        if not all(p.isdigit() for p in parameters):
+            return False
+        n, r = ([int(p) for p in parameters] + WERKZEUG_SCRYPT[len(parameters) :])[:2]
+        return n >= SCRYPT_MIN_N and 128 * n * r <= SCRYPT_MAX_BYTES
+    if name == "pbkdf2":  # pbkdf2[:hash[:iterations]]
+        rounds = parameters[1:2]
+        if not all(p.isdigit() for p in rounds):
+            return False
+        iterations = int(rounds[0]) if rounds else WERKZEUG_PBKDF2_ITERATIONS
+        return PBKDF2_ITERATIONS[0] <= iterations <= PBKDF2_ITERATIONS[1]
+    return False
 
 
 @cache
@@ -137,40 +198,14 @@ def _werkzeug_hashes_with(method: str) -> bool:
     return True
 
 
-def _check_secret_key(key: Any) -> None:
-    if isinstance(key, str):
-        key = key.encode()
-    if not isinstance(key, bytes) or len(key) < MIN_SECRET_KEY_BYTES:
-        raise ConfigurationError(
-            f"FLASK_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes; "
-            'make one with: python -c "import secrets; print(secrets.token_hex(32))"'
-        )
-
-
-def _instance_secret_key(instance: Path) -> str:
-    """Invent a key once and keep it, readable by this user only, for development.
-
-    The key is written whole to a file of its own, then linked into place: a second
-    process starting at the same moment finds either no key file or a complete one.
-    """
-    key_file = instance / "secret_key"
-    if not key_file.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        draft = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
-        # Mode 0600 from the start: the key is never world-readable, even briefly.
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-            # Fails if another process linked its key first; then that key is the one.
-            with contextlib.suppress(FileExistsError):
-                os.link(draft, key_file)
-        finally:
-            draft.unlink()
-    key = key_file.read_text().strip()
-    if len(key) < MIN_SECRET_KEY_BYTES:
-        raise ConfigurationError(
-            f"{key_file} holds no usable key: delete it (a new one is made) "
-            "or set FLASK_SECRET_KEY."
-        )
-    return key
+def _check_production(settings: Config) -> None:
+    """What production promises cannot be switched off by an environment variable."""
+    for key, required in PRODUCTION_MUSTS.items():
+        if settings.get(key, required) is not required:
+            raise ConfigurationError(f"FLASK_{key} must be {str(required).lower()} in production.")
+    if settings["PROPAGATE_EXCEPTIONS"]:
+        raise ConfigurationError("FLASK_PROPAGATE_EXCEPTIONS must be unset in production.")
+    for key in ("SESSION_COOKIE_NAME", "REMEMBER_ME_COOKIE_NAME"):
+        # __Host-: only over HTTPS, for Path=/ and no Domain, so no subdomain can plant it.
+        if not settings[key].startswith("__Host-"):
+            raise ConfigurationError(f"FLASK_{key} must begin with __Host- in production.")

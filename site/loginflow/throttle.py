@@ -1,89 +1,134 @@
-"""Throttling password guesses and sign-ups with Flask-Limiter.
+"""Throttling password guesses and sign-ups, on Flask-Limiter's storage.
 
 Sign-in counts only **failures**, per typed username and per client address, so a person
 who types the right password is never slowed down, while a guesser is stopped after a few
 tries. Once a username is throttled even its right password waits: otherwise the throttle
-would tell a guesser which guess was right. Limits are settings (``THROTTLE_*``); the
-counters live where ``RATELIMIT_STORAGE_URI`` says (Redis when several instances run).
+would tell a guesser which guess was right.
+
+Each attempt **reserves** its place in the count before any password is checked, and
+gives it back only once it turns out not to be a failure. Counting after the answer
+instead (Flask-Limiter's ``deduct_when``) lets a burst of parallel guesses all pass the
+check before any of them is counted. Limits are settings (``THROTTLE_*``); the counters
+live where ``RATELIMIT_STORAGE_URI`` says (Redis when several instances run).
 """
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
 
-from flask import Flask, Response, current_app, request
-from flask_limiter import RateLimitExceeded
+import limits.errors
+from flask import Flask, Response, current_app, make_response, request
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
+from werkzeug.exceptions import TooManyRequests
 
 from . import events
 from .errors import render_error
 from .extensions import db, limiter
 from .models import User
+from .settings import ConfigurationError
 
-View = Callable[..., object]
+View = Callable[..., ResponseReturnValue]
+Rule = tuple[str, Callable[[], str]]  # a THROTTLE_* setting, and what it counts by
+Reservation = tuple[RateLimitItem, str, str]
+
 # Longer typed usernames share a counter: no account has one, and keys stay small.
 TYPED_USERNAME_CHARS = 64
 
 
+class Throttled(TooManyRequests):
+    """A limit is reached; ``retry_after`` says in how many seconds it lifts."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+
+def _typed_username() -> str:
+    # Case-folded, as sign-in matches it, so "Alice" and "alice" share one count.
+    return request.form.get("username", "").strip().lower()[:TYPED_USERNAME_CHARS]
+
+
+SIGN_IN_RULES: tuple[Rule, ...] = (
+    ("THROTTLE_SIGN_IN_PER_USERNAME", _typed_username),
+    ("THROTTLE_SIGN_IN_PER_ADDRESS", get_remote_address),
+)
+REGISTER_RULES: tuple[Rule, ...] = (("THROTTLE_REGISTER_PER_ADDRESS", get_remote_address),)
+
+
 def failed_sign_ins(view: View) -> View:
     """Limit failed sign-ins (answered 422) per typed username and per client address."""
-    for setting, key_func in (
-        ("THROTTLE_SIGN_IN_PER_USERNAME", _typed_username),
-        ("THROTTLE_SIGN_IN_PER_ADDRESS", _address),
-    ):
-        view = limiter.limit(
-            _setting(setting),
-            key_func=key_func,
-            methods=["POST"],
-            deduct_when=_failed,
-            on_breach=_report_throttled,
-        )(view)
-    return view
+
+    @wraps(view)
+    def throttled_view(*args: Any, **kwargs: Any) -> Response:
+        if request.method != "POST":
+            return make_response(view(*args, **kwargs))
+        held = _reserve(SIGN_IN_RULES)
+        response = make_response(view(*args, **kwargs))
+        if response.status_code != 422:
+            _release(held)  # not a failure: it never counted
+        return response
+
+    return throttled_view
 
 
 def registrations(view: View) -> View:
     """Limit sign-up attempts per client address: each one may cost a password hash."""
-    return limiter.limit(
-        _setting("THROTTLE_REGISTER_PER_ADDRESS"),
-        key_func=_address,
-        methods=["POST"],
-        on_breach=_report_throttled,
-    )(view)
+
+    @wraps(view)
+    def throttled_view(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if request.method == "POST":
+            _reserve(REGISTER_RULES)
+        return view(*args, **kwargs)
+
+    return throttled_view
 
 
-def render_throttled(error: RateLimitExceeded) -> Response:
+def render_throttled(error: Throttled) -> Response:
     """The friendly 429 page: when to try again, in words and in Retry-After."""
-    current = limiter.current_limit
-    reset_at = current.window[0] if current is not None else time.time() + 60
-    seconds = max(1, math.ceil(reset_at - time.time()))
+    seconds = error.retry_after
     wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
     response = render_error(error, message=f"Too many attempts. Please try again in {wait}.")
     response.headers["Retry-After"] = str(seconds)
     return response
 
 
-def _setting(key: str) -> Callable[[], str]:
-    return lambda: current_app.config[key]
+def _reserve(rules: Iterable[Rule]) -> list[Reservation]:
+    """Take one place in each rule's count, or raise Throttled having taken none."""
+    if not limiter.enabled:
+        return []
+    held: list[Reservation] = []
+    for setting, count_by in rules:
+        for item in parse_many(current_app.config[setting]):
+            place = (item, setting, count_by())
+            held.append(place)
+            if not limiter.limiter.hit(*place):
+                _release(held)
+                _report_throttled()
+                stats = limiter.limiter.get_window_stats(*place)
+                raise Throttled(max(1, math.ceil(stats.reset_time - time.time())))
+    return held
 
 
-def _typed_username() -> str:
-    # Case-folded, as sign-in matches it, so "Alice" and "alice" share one count.
-    return "username:" + request.form.get("username", "").strip().lower()[:TYPED_USERNAME_CHARS]
+def _release(held: list[Reservation]) -> None:
+    # A fixed window's count is a plain counter, so giving a place back is a hit of cost -1.
+    for place in held:
+        limiter.limiter.hit(*place, cost=-1)
 
 
-def _address() -> str:
-    return "address:" + get_remote_address()
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code == 422
-
-
-def _report_throttled(_limit: object) -> None:
+def _report_throttled() -> None:
     account = db.session.scalar(User.named(request.form.get("username", "").strip()))
     events.emit(events.THROTTLED, account.username if account else None)
 
 
 def init_app(app: Flask) -> None:
-    limiter.init_app(app)
-    app.register_error_handler(RateLimitExceeded, render_throttled)
+    # Reservations are given back (see _release), which only a fixed window's counter allows.
+    app.config["RATELIMIT_STRATEGY"] = "fixed-window"
+    try:
+        limiter.init_app(app)
+    except limits.errors.ConfigurationError as error:
+        raise ConfigurationError(f"FLASK_RATELIMIT_STORAGE_URI: {error}") from None
+    app.register_error_handler(Throttled, render_throttled)
