@@ -35,10 +35,24 @@ def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestR
 
 
 @pytest.fixture(scope="session")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
+def sites(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sites]:
     servers = Sites(tmp_path_factory.mktemp("sites"))
+    # Every server this run's tests will ask for, started side by side rather than one at a
+    # time in the middle of the run.
+    servers.start_all(_settings_wanted(request.session.items))
     yield servers
     servers.stop_all()
+
+
+def _settings_wanted(items: list[pytest.Item]) -> list[Mapping[str, Any]]:
+    wanted = []
+    for item in items:
+        if {"site", "base_url"} & set(getattr(item, "fixturenames", ())):
+            marker = item.get_closest_marker("site_settings")
+            wanted.append(marker.kwargs if marker else {})
+    return wanted
 
 
 def _running(sites: Sites, settings: Mapping[str, Any]) -> Site:

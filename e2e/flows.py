@@ -4,9 +4,11 @@ import base64
 import http.client
 import json
 import re
+import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -20,6 +22,18 @@ REMEMBER = "remember"
 REMEMBER_ME_DURATION = 14 * 24 * 3600  # seconds: the site's default
 SIGN_IN_FAILED = "Invalid username or password."
 CSRF_FAILED = "This form expired, please try again"
+CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+HTTP_TIMEOUT = 10  # seconds, for each request made outside the browser
+READY_TIMEOUT = 30  # seconds for every client of ``at_once`` to reach the start line
+# Fills the page's own form by field name and sends it as its submit button would.
+FILL_AND_SUBMIT = """values => {
+    const form = document.querySelector("main form");
+    for (const [name, value] of Object.entries(values)) {
+        const field = form.elements.namedItem(name);
+        if (field.type === "checkbox") field.checked = value; else field.value = value;
+    }
+    form.requestSubmit();
+}"""
 
 NewContext = Callable[..., BrowserContext]
 
@@ -35,37 +49,145 @@ def new_username() -> str:
     return f"user-{uuid4().hex[:16]}"
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A response read in full by ``HttpClient``."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: str
+
+    def header(self, name: str) -> str | None:
+        found = [value for key, value in self.headers if key.lower() == name.lower()]
+        return found[0] if found else None
+
+    def set_cookie_headers(self, name: str) -> list[str]:
+        """The literal Set-Cookie headers for ``name``."""
+        return _set_cookies(self.headers, name)
+
+
+class HttpClient:
+    """The site over one plain HTTP connection, outside any browser, keeping its cookies.
+
+    For what a browser cannot do on cue: many requests sent at the same instant, or a
+    request carrying exactly the cookies a test chooses and nothing else.
+    """
+
+    def __init__(self, base_url: str, cookies: Mapping[str, str] | None = None) -> None:
+        host, port = urlsplit(base_url).netloc.split(":")
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=HTTP_TIMEOUT)
+        self.cookies = dict(cookies or {})
+
+    def __enter__(self) -> "HttpClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def connect(self) -> None:
+        """Open the connection now, if it is not open, so that the next request leaves at once."""
+        if self.connection.sock is None:
+            self.connection.connect()
+
+    def get(self, path: str) -> Answer:
+        return self._send("GET", path)
+
+    def post(self, path: str, fields: Mapping[str, str]) -> Answer:
+        return self._send("POST", path, fields)
+
+    def csrf_token(self, path: str) -> str:
+        """Open the form at ``path``: its CSRF token, valid with the session cookie now kept."""
+        token = CSRF_FIELD.search(self.get(path).body)
+        assert token, f"the form at {path} has no CSRF token"
+        return token.group(1)
+
+    def submit(self, path: str, fields: Mapping[str, str]) -> Answer:
+        """Open the form at ``path`` and post ``fields`` with its CSRF token, as a browser would."""
+        return self.post(path, {"csrf_token": self.csrf_token(path), **fields})
+
+    def _send(self, method: str, path: str, fields: Mapping[str, str] | None = None) -> Answer:
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = None
+        if fields is not None:
+            body = urlencode(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        answer = Answer(response.status, response.getheaders(), response.read().decode())
+        for header in _set_cookies(answer.headers):
+            name, _, value = header.split(";")[0].partition("=")
+            if "Max-Age=0" in cookie_attributes(header):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return answer
+
+
+Request = Callable[[], Answer]
+
+
+def at_once(clients: Sequence[HttpClient], ready: Callable[[HttpClient], Request]) -> list[Answer]:
+    """Send one request from each client, all at the same instant; the answers in order.
+
+    ``ready`` does what may be done ahead (opening a form) and gives the request to send.
+    Each client waits on its open connection at a barrier, so no request leaves early.
+    """
+    start = threading.Barrier(len(clients), timeout=READY_TIMEOUT)
+
+    def race(client: HttpClient) -> Answer:
+        try:
+            request = ready(client)
+            client.connect()
+        except BaseException:
+            start.abort()  # the others stop waiting at once
+            raise
+        start.wait()
+        return request()
+
+    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+        return list(pool.map(race, clients))
+
+
 def create_account(base_url: str) -> Account:
     """Register over plain HTTP, posting what the form would, outside any test browser.
 
     The browser then starts signed out; only the registration test needs the page itself.
     """
     account = Account(new_username())
-    host, port = urlsplit(base_url).netloc.split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    try:
-        connection.request("GET", "/register")
-        form = connection.getresponse()
-        page = form.read().decode()
-        cookie = form.getheader("Set-Cookie", "").split(";")[0]
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-        assert token, "the registration form has no CSRF token"
-        body = urlencode(
-            {
-                "csrf_token": token.group(1),
-                "username": account.username,
-                "password": account.password,
-                "confirm": account.password,
-            }
-        )
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-        connection.request("POST", "/register", body=body, headers=headers)
-        created = connection.getresponse()
-        created.read()
-    finally:
-        connection.close()
-    assert created.status == 302, f"registering {account.username} failed: {created.status}"
+    registered_cookies(base_url, account)
     return account
+
+
+def registered_cookies(base_url: str, account: Account) -> dict[str, str]:
+    """Register ``account`` over plain HTTP; the cookies a browser would now hold.
+
+    Signed in, with the welcome message waiting in the session for the next page.
+    """
+    with HttpClient(base_url) as client:
+        created = client.submit("/register", registration(account))
+    assert created.status == 302, f"registering {account.username} failed: {created.status}"
+    return client.cookies
+
+
+def registration(account: Account) -> dict[str, str]:
+    """The registration form's fields, filled in for ``account``."""
+    return {"username": account.username, "password": account.password, "confirm": account.password}
+
+
+def signed_in_cookies(base_url: str, account: Account, *, remember: bool = False) -> dict[str, str]:
+    """Sign in over plain HTTP, as the form would; the cookies a browser would now hold."""
+    fields = {"username": account.username, "password": account.password}
+    if remember:
+        fields["remember"] = "y"
+    with HttpClient(base_url) as client:
+        signed_in = client.submit("/login", fields)
+    assert signed_in.status == 302, f"signing in {account.username} failed: {signed_in.status}"
+    return client.cookies
 
 
 def form(page: Page) -> Locator:
@@ -96,6 +218,25 @@ def sign_in(
     return submit_and_follow(page, fields.get_by_role("button", name="Sign in"), "/login")
 
 
+def sign_in_by_script(
+    page: Page, account: Account, *, remember: bool = False, path: str = "/login"
+) -> Response:
+    """Sign in where signing in is only the way in: the form at ``path``, filled by script.
+
+    The browser still sends the form and takes the cookies itself; what is left out is the
+    simulated typing, which costs more than the rest together and which ``sign_in`` proves.
+    """
+    page.goto(path, wait_until="domcontentloaded")  # the form is there: no need for its styles
+    values = {"username": account.username, "password": account.password, "remember": remember}
+    return submit_by_script(page, values, "/login")
+
+
+def submit_by_script(page: Page, values: Mapping[str, str | bool], action: str) -> Response:
+    """Fill the page's own form by field name and send it as its button would; like
+    ``submit_and_follow``, the response to the POST to ``action``, once its page is there."""
+    return _send_and_follow(page, lambda: page.evaluate(FILL_AND_SUBMIT, values), action)
+
+
 def sign_out(page: Page) -> Response:
     """Press the header's Sign out button; the response to its POST."""
     button = page.get_by_role("button", name="Sign out", exact=True)
@@ -107,12 +248,15 @@ def submit_and_follow(page: Page, button: Locator, action: str) -> Response:
 
     A redirect off the site is not followed, so the test can say where it went.
     """
+    return _send_and_follow(page, button.click, action)
 
+
+def _send_and_follow(page: Page, send: Callable[[], object], action: str) -> Response:
     def is_the_post(response: Response) -> bool:
         return response.request.method == "POST" and urlsplit(response.url).path == action
 
     with page.expect_response(is_the_post) as posted:
-        button.click()
+        send()
     response = posted.value
     location = response.header_value("location")
     target = urljoin(response.url, location) if location is not None else None
@@ -144,10 +288,15 @@ def record_departures(context: BrowserContext, site_url: str) -> list[str]:
 
 def set_cookie_headers(response: Response, name: str) -> list[str]:
     """The literal Set-Cookie headers for ``name`` that the browser received."""
+    return _set_cookies([(h["name"], h["value"]) for h in response.headers_array()], name)
+
+
+def _set_cookies(headers: list[tuple[str, str]], name: str | None = None) -> list[str]:
+    """The Set-Cookie headers among ``headers``: all, or those for cookie ``name``."""
     return [
-        header["value"]
-        for header in response.headers_array()
-        if header["name"].lower() == "set-cookie" and header["value"].startswith(f"{name}=")
+        value
+        for key, value in headers
+        if key.lower() == "set-cookie" and (name is None or value.startswith(f"{name}="))
     ]
 
 

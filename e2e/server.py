@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -63,20 +63,52 @@ class Sites:
 
     folder: Path
     running: dict[str, Site] = field(default_factory=dict)
+    failed: dict[str, ServerDidNotStart] = field(default_factory=dict)
+    launched: int = 0
 
     def get(self, settings: Mapping[str, Any]) -> Site:
-        key = json.dumps(settings, sort_keys=True)
-        if key not in self.running:
-            self.running[key] = self._start(settings)
+        key = _key(settings)
+        if key not in self.running and key not in self.failed:
+            self.start_all([settings])
+        if key in self.failed:
+            raise self.failed[key]
         return self.running[key]
+
+    def start_all(self, wanted: Iterable[Mapping[str, Any]]) -> None:
+        """Start a server for each of ``wanted`` not yet tried, side by side.
+
+        All are launched before any is waited for, so starting three costs about what one
+        does. One that does not start is remembered, and ``get`` raises its error.
+        """
+        starting: dict[str, Site] = {}
+        try:
+            for settings in wanted:
+                key = _key(settings)
+                if key not in self.running and key not in self.failed and key not in starting:
+                    starting[key] = self._launch(settings)
+            for key, site in starting.items():
+                try:
+                    site.url = f"http://127.0.0.1:{_wait_for_port(site)}"
+                    _wait_until_it_answers(site)
+                except ServerDidNotStart as error:
+                    site.stop()
+                    self.failed[key] = error
+                else:
+                    self.running[key] = site
+        except BaseException:
+            for site in starting.values():
+                if site not in self.running.values():
+                    site.stop()
+            raise
 
     def stop_all(self) -> None:
         for site in self.running.values():
             site.stop()
         self.running.clear()
 
-    def _start(self, settings: Mapping[str, Any]) -> Site:
-        folder = self.folder / f"site-{len(self.running)}"
+    def _launch(self, settings: Mapping[str, Any]) -> Site:
+        folder = self.folder / f"site-{self.launched}"
+        self.launched += 1
         folder.mkdir()
         # The developer's own FLASK_* settings must not change what the tests see.
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
@@ -95,14 +127,11 @@ class Sites:
         process = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
-        site = Site(url="", process=process, log_file=log_file, log_path=log_path)
-        try:
-            site.url = f"http://127.0.0.1:{_wait_for_port(site)}"
-            _wait_until_it_answers(site)
-        except BaseException:
-            site.stop()
-            raise
-        return site
+        return Site(url="", process=process, log_file=log_file, log_path=log_path)
+
+
+def _key(settings: Mapping[str, Any]) -> str:
+    return json.dumps(settings, sort_keys=True)
 
 
 def _wait_for_port(site: Site) -> int:

@@ -21,7 +21,7 @@ from .flows import (
     forge_session,
     record_departures,
     session_data,
-    sign_in,
+    sign_in_by_script,
     statuses,
 )
 from .server import Site
@@ -59,11 +59,11 @@ def test_tampered_session_cookie_signs_out_without_an_error_page(
 ) -> None:
     """Rewriting the session to point at someone else's sign-in breaks its signature."""
     victim = new_context()
-    sign_in(victim.new_page(), create_account(site.url))
+    sign_in_by_script(victim.new_page(), create_account(site.url))
     victim_session = cookie(victim, SESSION)
     assert victim_session is not None
     victim_sign_in = session_data(victim_session["value"])["_user_id"]
-    sign_in(page, account)
+    sign_in_by_script(page, account)
     own = cookie(context, SESSION)
     assert own is not None
 
@@ -84,7 +84,7 @@ def test_tampered_remember_cookie_signs_out_without_an_error_page(
     tamper: Callable[[str], str],
 ) -> None:
     """A remember cookie that does not name a sign-in and prove it restores nothing."""
-    sign_in(page, account, remember=True)
+    sign_in_by_script(page, account, remember=True)
     genuine = cookie(context, REMEMBER)
     assert genuine is not None
 
@@ -99,7 +99,7 @@ def test_forged_validator_for_a_real_selector_ends_that_sign_in(
 ) -> None:
     """A wrong validator for a known selector means the cookie leaked: that sign-in ends,
     so neither the forger nor the genuine cookie restores it, and the open session ends too."""
-    sign_in(page, account, remember=True)
+    sign_in_by_script(page, account, remember=True)
     genuine = cookie(context, REMEMBER)
     assert genuine is not None
     selector = genuine["value"].partition(":")[0]
@@ -123,7 +123,7 @@ def test_hostile_next_never_leads_off_the_site(
     departures = record_departures(context, site.url)
     link = "/login?" + urlencode({"next": target})
 
-    posted = sign_in(page, account, path=link)
+    posted = sign_in_by_script(page, account, path=link)
 
     assert posted.header_value("location") == "/account"
     expect(page).to_have_url(f"{site.url}/account")
@@ -159,7 +159,7 @@ def test_sign_out_post_without_the_csrf_token_is_refused(
     page: Page, context: BrowserContext, account: Account, token: dict[str, str]
 ) -> None:
     """Another site cannot sign someone out: the session and the remember cookie stay."""
-    sign_in(page, account, remember=True)
+    sign_in_by_script(page, account, remember=True)
     remembered = cookie(context, REMEMBER)
     assert remembered is not None
 

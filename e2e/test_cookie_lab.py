@@ -13,7 +13,7 @@ from .flows import (
     expect_signed_out,
     expires_in,
     restart_browser,
-    sign_in,
+    sign_in_by_script,
 )
 
 LIFETIMES = {"1 minute": 60, "1 day": 24 * 3600, "1 year": 365 * 24 * 3600}
@@ -79,7 +79,7 @@ def test_deleting_the_theme_cookie_removes_it_from_the_browser(
 def test_page_scripts_see_the_theme_but_no_http_only_cookie(
     page: Page, context: BrowserContext, account: Account
 ) -> None:
-    sign_in(page, account, remember=True)
+    sign_in_by_script(page, account, remember=True)
     save_theme(page, "Dark", "1 day")
     held = {c["name"]: c for c in context.cookies()}
     assert {SESSION, REMEMBER, "theme"} <= set(held)
@@ -95,7 +95,7 @@ def test_page_scripts_see_the_theme_but_no_http_only_cookie(
 
 
 def test_clearing_the_whole_session_warns_then_signs_out(page: Page, account: Account) -> None:
-    sign_in(page, account)
+    sign_in_by_script(page, account)
     page.goto("/cookies/")
     page.get_by_role("button", name="Clear the whole session").click()
     expect(page.get_by_role("heading", name="Clear the whole session?")).to_be_visible()
@@ -108,7 +108,7 @@ def test_clearing_the_whole_session_warns_then_signs_out(page: Page, account: Ac
 def test_clearing_the_session_with_a_remember_cookie_signs_straight_back_in(
     page: Page, context: BrowserContext, account: Account
 ) -> None:
-    sign_in(page, account, remember=True)
+    sign_in_by_script(page, account, remember=True)
     before = cookie(context, REMEMBER)
     page.goto("/cookies/")
     page.get_by_role("button", name="Clear the whole session").click()

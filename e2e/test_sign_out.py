@@ -15,7 +15,7 @@ from .flows import (
     open_account,
     session_data,
     set_cookie_headers,
-    sign_in,
+    sign_in_by_script,
     sign_out,
 )
 from .server import Site
@@ -25,7 +25,7 @@ def test_sign_out_deletes_the_remember_cookie_and_the_user_from_the_session(
     page: Page, context: BrowserContext, site: Site, account: Account
 ) -> None:
     """After Sign out the browser holds no remember cookie and no signed-in user."""
-    sign_in(page, account, remember=True)
+    sign_in_by_script(page, account, remember=True)
     signed_in = cookie(context, SESSION)
     assert signed_in is not None
     assert "_user_id" in session_data(signed_in["value"])
@@ -47,7 +47,7 @@ def test_back_after_sign_out_does_not_show_the_account_page(
     page: Page, site: Site, account: Account
 ) -> None:
     """Pages are not kept by the browser, so Back asks the server, which says sign in."""
-    sign_in(page, account)
+    sign_in_by_script(page, account)
     shown = open_account(page)
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
     assert shown.header_value("cache-control") == "no-store"
@@ -65,7 +65,7 @@ def test_replayed_session_cookie_is_dead_after_sign_out(
     page: Page, context: BrowserContext, new_context: NewContext, account: Account
 ) -> None:
     """A copy of the session cookie works until Sign out and never after it."""
-    sign_in(page, account)
+    sign_in_by_script(page, account)
     copied = cookie(context, SESSION)
     assert copied is not None
     expect_signed_in_as(browser_with_cookies(new_context, [copied]).new_page(), account)
@@ -79,7 +79,7 @@ def test_replayed_remember_cookie_is_dead_after_sign_out(
     page: Page, context: BrowserContext, new_context: NewContext, account: Account
 ) -> None:
     """A copy of the remember cookie taken before Sign out restores nothing after it."""
-    sign_in(page, account, remember=True)
+    sign_in_by_script(page, account, remember=True)
     copied = cookie(context, REMEMBER)
     assert copied is not None
 
