@@ -136,6 +136,7 @@ def at_once(clients: Sequence[HttpClient], ready: Callable[[HttpClient], Request
 
     ``ready`` does what may be done ahead (opening a form) and gives the request to send.
     Each client waits on its open connection at a barrier, so no request leaves early.
+    The clients' connections are closed afterwards; their cookies stay readable.
     """
     start = threading.Barrier(len(clients), timeout=READY_TIMEOUT)
 
@@ -149,8 +150,12 @@ def at_once(clients: Sequence[HttpClient], ready: Callable[[HttpClient], Request
         start.wait()
         return request()
 
-    with ThreadPoolExecutor(max_workers=len(clients)) as pool:
-        return list(pool.map(race, clients))
+    try:
+        with ThreadPoolExecutor(max_workers=len(clients)) as pool:
+            return list(pool.map(race, clients))
+    finally:
+        for client in clients:
+            client.close()
 
 
 def create_account(base_url: str) -> Account:

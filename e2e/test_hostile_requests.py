@@ -5,9 +5,9 @@ from collections.abc import Iterator
 from functools import partial
 from urllib.parse import urlsplit
 
-from .flows import Account, HttpClient
+from .flows import Account, HttpClient, Request, at_once
 from .server import Site
-from .test_races import CLIENTS, Request, at_once
+from .test_races import CLIENTS
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 BODY_LIMIT = 64 * 1024  # MAX_CONTENT_LENGTH's default
@@ -25,12 +25,7 @@ def test_guesses_sent_at_once_are_counted_before_any_is_checked(
         fields = {"csrf_token": client.csrf_token("/login"), **guess}
         return partial(client.post, "/login", fields)
 
-    clients = [HttpClient(site.url) for _ in range(CLIENTS)]
-    try:
-        answers = at_once(clients, ready)
-    finally:
-        for client in clients:
-            client.close()
+    answers = at_once([HttpClient(site.url) for _ in range(CLIENTS)], ready)
     statuses = sorted(answer.status for answer in answers)
     assert statuses == [422] * PER_USERNAME + [429] * (CLIENTS - PER_USERNAME), statuses
     # Throttled now, even the right password waits.

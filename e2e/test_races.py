@@ -29,12 +29,7 @@ def test_one_username_registered_twenty_times_at_once_makes_one_account(site: Si
         fields = {"csrf_token": client.csrf_token("/register"), **registration(account)}
         return partial(client.post, "/register", fields)
 
-    clients = [HttpClient(site.url) for _ in range(CLIENTS)]
-    try:
-        answers = at_once(clients, post_registration)
-    finally:
-        for client in clients:
-            client.close()
+    answers = at_once([HttpClient(site.url) for _ in range(CLIENTS)], post_registration)
 
     statuses = sorted(answer.status for answer in answers)
     assert statuses == [302] + [422] * (CLIENTS - 1), statuses
@@ -58,11 +53,7 @@ def test_twenty_restores_at_once_with_one_remember_cookie_rotate_it_once(
     for _ in range(RESTARTS):
         original = cookie
         clients = [HttpClient(site.url, {REMEMBER: original}) for _ in range(CLIENTS)]
-        try:
-            answers = at_once(clients, lambda client: partial(client.get, "/account"))
-        finally:
-            for client in clients:
-                client.close()
+        answers = at_once(clients, lambda client: partial(client.get, "/account"))
 
         statuses = [answer.status for answer in answers]
         assert statuses == [200] * CLIENTS, f"every tab is signed in: {statuses}"
