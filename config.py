@@ -60,7 +60,6 @@ class Config:
     # instances, point them all at one Redis: FLASK_RATELIMIT_STORAGE_URI=redis://host:6379.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = False  # Retry-After on the 429 page only, not on every answer
     # Only failures count, so a person who gets it right is never slowed down. Counts are
     # per fixed window (a minute from the first failure), the one kind that can give an
     # attempt back; at a window's edge a guesser may get up to twice the limit.
