@@ -53,7 +53,17 @@ class Config:
     # restored in parallel with the same cookie are not mistaken for a stolen copy.
     REMEMBER_ME_ROTATION_GRACE = timedelta(seconds=30)
 
-    # Werkzeug's default; only tests trade it for speed.
+    # Sign-ins without Remember me end on the server, whatever the browser keeps: after
+    # this long without a request, and this long after the password was typed. A remembered
+    # sign-in that idles out loses only its session; the remember cookie starts a new one.
+    SIGN_IN_IDLE_TIMEOUT = timedelta(minutes=30)
+    SIGN_IN_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    # Changing the password or ending sign-ins asks for the password again unless it was
+    # typed in this browser session less than this long ago (/reauth).
+    FRESH_FOR = timedelta(minutes=15)
+
+    # Werkzeug's default; only tests trade it for speed. A stored hash made another way is
+    # replaced at the next successful sign-in.
     PASSWORD_HASH_METHOD = "scrypt"
 
     # Throttling (Flask-Limiter). Counters live in memory, per process; with several
@@ -65,6 +75,9 @@ class Config:
     # attempt back; at a window's edge a guesser may get up to twice the limit.
     THROTTLE_SIGN_IN_PER_USERNAME = "5 per minute"
     THROTTLE_SIGN_IN_PER_ADDRESS = "20 per minute"
+    # Wrong passwords typed while signed in (/reauth, the current password on a change),
+    # per account: a stolen session cookie cannot be used to guess the password.
+    THROTTLE_PASSWORD_CHECK_PER_USER = "5 per minute"
     # Every attempt counts: each one that passes the form costs a password hash.
     THROTTLE_REGISTER_PER_ADDRESS = "10 per hour"
 

@@ -374,7 +374,7 @@ def expect_signed_in_as(page: Page, account: Account) -> None:
 def expect_signed_out(page: Page) -> Response:
     """/account sends the browser to sign in, and the header offers Sign in, not Sign out."""
     response = open_account(page)
-    expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount$"))
+    expect(page).to_have_url(re.compile(r"/login\?next=/account$"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     return response

@@ -81,7 +81,7 @@ def test_sign_in_without_remember_me_ends_with_the_browser(
     assert restarted.cookies() == []
     page = restarted.new_page()
     expect_signed_out(page)
-    expect(page).to_have_url(f"{site.url}/login?next=%2Faccount")
+    expect(page).to_have_url(f"{site.url}/login?next=/account")
 
 
 def test_five_tabs_restored_at_once_with_one_remember_cookie_all_stay_signed_in(

@@ -94,7 +94,7 @@ def test_sign_in_returns_to_the_page_that_asked_for_it(
 ) -> None:
     """/account sends a signed-out visitor to sign in with next=/account, and back there."""
     page.goto("/account")
-    expect(page).to_have_url(f"{site.url}/login?next=%2Faccount")
+    expect(page).to_have_url(f"{site.url}/login?next=/account")
 
     posted = sign_in(page, account, path=None)
 

@@ -56,7 +56,7 @@ def test_back_after_sign_out_does_not_show_the_account_page(
 
     page.go_back()
 
-    expect(page).to_have_url(f"{site.url}/login?next=%2Faccount")
+    expect(page).to_have_url(f"{site.url}/login?next=/account")
     expect(page.get_by_role("heading", name="Your account")).to_have_count(0)
     expect(page.get_by_text(account.username)).to_have_count(0)
 

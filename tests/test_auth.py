@@ -1,5 +1,6 @@
 """Register, sign in and sign out, as the browser and the database see them."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -100,7 +101,8 @@ def test_session_holds_the_sign_in_id_and_freshness_only(
         row = db.session.scalar(select(SignIn).where(SignIn.revoked_at.is_(None)))
     assert contents["_user_id"] == str(row.id)  # the SignIn's id, not the user's
     assert contents["_fresh"] is True
-    assert set(contents) <= {"_user_id", "_fresh", "_id", "csrf_token", "_flashes"}
+    assert abs(contents["_fresh_at"] - time.time()) < 5  # when the password was typed
+    assert set(contents) <= {"_user_id", "_fresh", "_fresh_at", "_id", "csrf_token", "_flashes"}
 
 
 def test_sign_in_starts_a_new_session(signed_up: FlaskClient) -> None:
@@ -159,7 +161,7 @@ def test_next_path_on_this_site_is_honoured(signed_up: FlaskClient) -> None:
 def test_account_requires_sign_in_and_comes_back_after_it(client: FlaskClient) -> None:
     response = client.get("/account")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/login?next=%2Faccount"
+    assert response.headers["Location"] == "/login?next=/account"
 
 
 def test_signed_in_visit_to_login_goes_to_the_account(client: FlaskClient) -> None:
@@ -236,9 +238,16 @@ def test_header_offers_sign_out_on_every_page_while_signed_in(client: FlaskClien
         assert "Signed in as <strong>alice</strong>" in page, path
 
 
-def test_signed_in_page_costs_one_query_and_no_write(client: FlaskClient, app: Flask) -> None:
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    # /account adds one query of its own: the list of sign-ins.
+    [("/", 1), ("/cookies/", 1), ("/account", 2)],
+)
+def test_signed_in_page_costs_one_query_and_no_write(
+    client: FlaskClient, app: Flask, path: str, queries: int
+) -> None:
     register(client)
-    client.get("/account")
+    client.get(path)
     statements: list[str] = []
 
     def record(_connection: object, _cursor: object, statement: str, *_: object) -> None:
@@ -248,11 +257,11 @@ def test_signed_in_page_costs_one_query_and_no_write(client: FlaskClient, app: F
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        assert client.get("/account").status_code == 200
+        assert client.get(path).status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert len(statements) == 1, statements
-    assert statements[0].lstrip().upper().startswith("SELECT")
+    assert len(statements) == queries, statements
+    assert all(s.lstrip().upper().startswith("SELECT") for s in statements)
     assert "JOIN users" in statements[0]
 
 

@@ -72,7 +72,7 @@ def unreachable(app: Flask, database_file: Path) -> Iterator[None]:
 
 def make_last_seen_stale(app: Flask) -> None:
     with app.app_context():
-        db.session.execute(update(SignIn).values(last_seen_at=utcnow() - timedelta(hours=1)))
+        db.session.execute(update(SignIn).values(last_seen_at=utcnow() - timedelta(minutes=2)))
         db.session.commit()
 
 

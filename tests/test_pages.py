@@ -41,8 +41,8 @@ def test_account_page_shows_the_sign_in(client: FlaskClient) -> None:
     register(client, "Alice")
     page = client.get("/account").text
     assert "<dd>Alice</dd>" in page
-    assert "Yes: you typed your password in this browser session." in page
-    assert "Off: closing the browser signs you out." in page
+    assert "Yes: you typed your password in this browser session, less than 15 minutes ago." in page
+    assert "Off: closing the browser, or 30 minutes without activity, signs you out." in page
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,10 @@ from hypothesis.strategies import SearchStrategy
 from werkzeug.http import dump_cookie
 from werkzeug.test import TestResponse
 
+from loginflow import events
 from loginflow.errors import MESSAGES
 from loginflow.extensions import limiter
+from loginflow.forms import USERNAME_MAX
 from loginflow.security import safe_next
 
 from .actions import PASSWORD, csrf_token, log_in
@@ -324,8 +326,16 @@ def test_throttled_sign_in_answers_429_whatever_the_username(app: Flask, usernam
     limiter.reset()
     client = app.test_client()
     body = encoded({"username": username, "password": "x", "csrf_token": csrf_token(client)})
-    assert client.post("/login", data=body, content_type=FORM_TYPE).status_code == 422
+    checked: list[str | None] = []
+    with events.SIGN_IN_FAILED.connected_to(lambda _, username: checked.append(username)):
+        assert client.post("/login", data=body, content_type=FORM_TYPE).status_code == 422
+    if 0 < len(username.strip()) <= USERNAME_MAX:
+        assert checked, "a username the form accepts has its password checked"
     throttled = client.post("/login", data=body, content_type=FORM_TYPE)
+    if not checked:
+        # Refused by the form before any password check: nothing guessed, nothing counted.
+        assert throttled.status_code == 422
+        return
     assert throttled.status_code == 429
     assert int(throttled.headers["Retry-After"]) >= 1
 

@@ -10,10 +10,12 @@ from . import (
     auth,
     cookie_lab,
     errors,
+    freshness,
     headers,
     pages,
     request_limits,
     security_log,
+    sign_ins,
     throttle,
 )
 from .extensions import csrf, db, login_manager
@@ -45,8 +47,10 @@ def create_app(config: type | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     throttle.init_app(app)
-    for blueprint in (pages.bp, auth.bp, account.bp, cookie_lab.bp):
+    for blueprint in (pages.bp, auth.bp, freshness.bp, account.bp, cookie_lab.bp):
         app.register_blueprint(blueprint)
+    sign_ins.init_app(app)  # after auth's restore hook, which its own hook must follow
+    freshness.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
     security_log.init_app(app)

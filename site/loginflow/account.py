@@ -1,13 +1,98 @@
-"""The signed-in user's own pages."""
+"""The signed-in user's own pages: the account, its sign-ins, and changing the password."""
 
-from flask import Blueprint, render_template
-from flask_login import current_user, login_fresh, login_required
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, fresh_login_required, login_fresh, login_required
+from werkzeug.wrappers import Response
 
-bp = Blueprint("account", __name__)
+from . import sign_ins, throttle
+from .auth import sign_in, sign_out
+from .extensions import db
+from .forms import ChangePasswordForm
+from .models import SignIn, utcnow
+from .passwords import change_password, password_matches
+
+bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-@bp.get("/account")
+@bp.app_template_filter("browser_name")
+def browser_name(user_agent: str) -> str:
+    return sign_ins.browser_name(user_agent)
+
+
+@bp.get("")
 @login_required
 def show() -> str:
-    """Who you are signed in as, and how this browser's session came to be."""
-    return render_template("account.html", sign_in=current_user.sign_in, fresh=login_fresh())
+    """Who you are, how this browser's session came to be, and every browser signed in."""
+    return render_template(
+        "account.html",
+        this_sign_in=current_user.sign_in,
+        sign_ins=sign_ins.of(current_user),
+        fresh=login_fresh(),
+        now=utcnow(),
+    )
+
+
+@bp.post("/sign-ins/<int:sign_in_id>/end")
+@fresh_login_required
+def end_sign_in(sign_in_id: int) -> Response:
+    """End another browser's sign-in: its next request is signed out."""
+    row = db.session.get(SignIn, sign_in_id)
+    # Another account's sign-in answers like one that never existed.
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    if row.id == current_user.sign_in.id:
+        flash("To end this browser's sign-in, use Sign out.", "info")
+    elif row.revoked_at is not None:
+        flash(f"{browser_name(row.user_agent)} was already signed out.", "info")
+    else:
+        sign_ins.end(row)
+        flash(f"{browser_name(row.user_agent)} is signed out.", "success")
+    return redirect(url_for("account.show"))
+
+
+@bp.post("/sign-out-everywhere-else")
+@fresh_login_required
+def sign_out_everywhere_else() -> Response:
+    """End every sign-in of this account but this browser's."""
+    ended = sign_ins.end_all(current_user, keep=current_user.sign_in)
+    flash(f"Signed out of {_browsers(ended)}. This browser stays signed in.", "success")
+    return redirect(url_for("account.show"))
+
+
+@bp.post("/sign-out-everywhere")
+@fresh_login_required
+def sign_out_everywhere() -> Response:
+    """End every sign-in of this account, this browser's last."""
+    sign_ins.end_all(current_user, keep=current_user.sign_in)
+    sign_out()
+    flash("You are signed out everywhere.", "success")
+    return redirect(url_for("pages.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@fresh_login_required
+@throttle.failed_password_checks
+def change_password_page() -> ResponseReturnValue:
+    """Change the password: every other browser is signed out, this one starts anew."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if password_matches(current_user, form.current_password.data):
+            user = current_user._get_current_object()
+            remembered = user.sign_in.remembered_at(utcnow())
+            change_password(user, form.new_password.data)
+            # A new SignIn, session and remember cookie: none from before the change works.
+            sign_in(user, remember_me=remembered)
+            flash(
+                "Your password is changed. Every other browser where you were signed in "
+                "is signed out.",
+                "success",
+            )
+            return redirect(url_for("account.show"))
+        form.current_password.errors.append("That is not your current password.")
+    page = render_template("change_password.html", form=form)
+    return page, 422 if form.errors else 200
+
+
+def _browsers(count: int) -> str:
+    return f"{count} other browser{'s' if count != 1 else ''}"

@@ -5,12 +5,10 @@ through ``sign_out``, so no view can forget a step.
 """
 
 import logging
-from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
     Response,
-    after_this_request,
     current_app,
     flash,
     g,
@@ -22,32 +20,26 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from . import events, remember, throttle
+from . import events, freshness, remember, sign_ins, throttle
 from .extensions import db, login_manager
 from .forms import LoginForm, RegisterForm
 from .models import SignIn, User, utcnow
-from .passwords import hash_password, verify_password
-from .security import safe_next
+from .passwords import hash_password, password_matches
+from .security import return_path, safe_next
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_FAILED = "Invalid username or password."
-# last_seen_at is a hint for people reviewing their sign-ins, not worth a write per request.
-LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def authenticate(username: str, password: str) -> User | None:
     """The user with this username and password, else None, in the same time either way."""
     user = db.session.scalar(User.named(username))
-    if verify_password(user.password_hash if user else None, password):
-        return user
-    events.emit(events.SIGN_IN_FAILED, user.username if user else None)
-    return None
+    return user if password_matches(user, password) else None
 
 
 def sign_in(user: User, *, remember_me: bool) -> None:
@@ -84,7 +76,8 @@ def restore_from_remember_cookie() -> None:
         if row is None:
             return
         row.session_began_by = "remember-me"
-        row.session_began_at = utcnow()
+        # A use like any other: the new session starts its idle time now.
+        row.session_began_at = row.last_seen_at = utcnow()
         db.session.commit()
     except SQLAlchemyError as error:
         # A database that refuses writes leaves this browser signed out for now, pages
@@ -118,40 +111,29 @@ def _start_session(row: SignIn, *, fresh: bool) -> None:
     session.clear()
     row.user.sign_in = row
     login_user(row.user, fresh=fresh)
+    if fresh:
+        freshness.mark_fresh()
 
 
 @login_manager.user_loader
 def load_user(sign_in_id: str) -> User | None:
-    """The user of a live SignIn: one query; a revoked row signs the session out."""
+    """The user of a live SignIn: one query; a revoked or timed-out row signs it out."""
     try:
         sign_in_key = int(sign_in_id)
     except ValueError:
         return None
     row = db.session.scalar(SignIn.live().where(SignIn.id == sign_in_key))
-    if row is None:
+    if row is None or not sign_ins.keep_alive(row):
         return None
-    now = utcnow()
-    if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
-        _note_seen_after_the_page(row.id, now)
     row.user.sign_in = row
     return row.user
 
 
-def _note_seen_after_the_page(sign_in_id: int, now: datetime) -> None:
-    """Write ``last_seen_at`` once the page is built: a failed write cannot spoil the page."""
-
-    @after_this_request
-    def note_seen(response: Response) -> Response:
-        try:
-            db.session.execute(
-                update(SignIn).where(SignIn.id == sign_in_id).values(last_seen_at=now)
-            )
-            db.session.commit()
-        except SQLAlchemyError as error:
-            # Only a hint for people reviewing their sign-ins: log it and serve the page.
-            db.session.rollback()
-            log.error("Could not note a sign-in as seen: %s", type(error).__name__)
-        return response
+@login_manager.unauthorized_handler
+def ask_to_sign_in() -> Response:
+    """Send to /login; a form's page, not its POST, is where the person comes back to."""
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for(login_manager.login_view, next=return_path()))
 
 
 @bp.route("/register", methods=["GET", "POST"])

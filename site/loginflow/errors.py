@@ -5,7 +5,6 @@ transaction is rolled back, one line is logged, and the page says to come back s
 """
 
 import logging
-from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, current_app, g, render_template, request
 from flask.globals import request_ctx
@@ -16,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 from .extensions import db, login_manager
-from .security import safe_next
+from .security import referring_page
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ def render_error(
     retry = None
     # A refused form (expired, or throttled) links back to a fresh copy of itself.
     if code in (400, 429) and request.method != "GET" and not isinstance(error, SecurityError):
-        retry = _form_page()
+        retry = referring_page()
     response = error.get_response()
     response.set_data(
         render_template(
@@ -94,15 +93,6 @@ def _user_loaded() -> bool:
         g._login_user = login_manager.anonymous_user()
         return False
     return True
-
-
-def _form_page() -> str | None:
-    """The page a failed form was sent from, to load afresh; only if it is on this site."""
-    referrer = urlsplit(request.referrer or "")
-    if referrer.netloc != request.host:
-        return None
-    # The path itself may name another host ("//evil.example/x"): it must pass safe_next.
-    return safe_next(urlunsplit(("", "", referrer.path, referrer.query, "")))
 
 
 def init_app(app: Flask) -> None:

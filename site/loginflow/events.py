@@ -17,6 +17,9 @@ SIGN_OUT = _events.signal("sign_out")
 RESTORE = _events.signal("restore")
 REMEMBER_THEFT = _events.signal("remember_theft")
 THROTTLED = _events.signal("throttled")
+SESSION_TIMEOUT = _events.signal("session_timeout")
+PASSWORD_CHANGED = _events.signal("password_changed")
+SIGN_INS_ENDED = _events.signal("sign_ins_ended")
 
 ALL: tuple[NamedSignal, ...] = (
     SIGN_IN,
@@ -25,6 +28,9 @@ ALL: tuple[NamedSignal, ...] = (
     RESTORE,
     REMEMBER_THEFT,
     THROTTLED,
+    SESSION_TIMEOUT,
+    PASSWORD_CHANGED,
+    SIGN_INS_ENDED,
 )
 
 

@@ -21,6 +21,7 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
+login_manager.refresh_view = "freshness.reauth"
 # Off: hashing IP and user agent into the session breaks on every network change and
 # stops nothing (both are easy to copy). The live SignIn row is the server-side check.
 login_manager.session_protection = None

@@ -1,8 +1,11 @@
 """The forms; Flask-WTF adds and checks the CSRF token on each of them."""
 
+from collections.abc import Callable
+
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+from wtforms import BooleanField, Field, Form, PasswordField, RadioField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from .passwords import NotGuessable
 
@@ -13,6 +16,22 @@ USERNAME_MAX = 32
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if value else value
+
+
+def _new_password_rules(username_of: Callable[[Form], str | None]) -> list[Callable]:
+    """What a new password must be, on sign-up and on a change alike.
+
+    Length and guessability, no composition rules: those make passwords weaker, not stronger.
+    """
+    return [
+        InputRequired("Choose a password."),
+        Length(
+            PASSWORD_MIN,
+            PASSWORD_MAX,
+            f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters; any characters will do.",
+        ),
+        NotGuessable(username_of),
+    ]
 
 
 class RegisterForm(FlaskForm):
@@ -28,18 +47,8 @@ class RegisterForm(FlaskForm):
             ),
         ],
     )
-    # Length and guessability, no composition rules: those make passwords weaker, not stronger.
     password = PasswordField(
-        "Password",
-        validators=[
-            InputRequired("Choose a password."),
-            Length(
-                PASSWORD_MIN,
-                PASSWORD_MAX,
-                f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters; any characters will do.",
-            ),
-            NotGuessable(username_field="username"),
-        ],
+        "Password", validators=_new_password_rules(lambda form: form.username.data)
     )
     confirm = PasswordField(
         "Confirm password",
@@ -57,6 +66,34 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField("Password", validators=[InputRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField("Remember me")
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField(
+        "Password", validators=[InputRequired("Type your password."), Length(max=PASSWORD_MAX)]
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired("Type your current password."), Length(max=PASSWORD_MAX)],
+    )
+    new_password = PasswordField(
+        "New password", validators=_new_password_rules(lambda form: current_user.username)
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        validators=[
+            InputRequired("Type the new password again."),
+            EqualTo("new_password", "The two new passwords differ."),
+        ],
+    )
+
+    def validate_new_password(self, field: Field) -> None:
+        # A "change" to the same password would sign every other browser out for nothing.
+        if field.data == self.current_password.data:
+            raise ValidationError("Choose a password different from your current one.")
 
 
 class ThemeForm(FlaskForm):

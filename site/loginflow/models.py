@@ -85,6 +85,10 @@ class SignIn(db.Model):
 
     user: Mapped[User] = relationship()
 
+    def remembered_at(self, moment: datetime) -> bool:
+        """Whether this sign-in's remember cookie can still restore a session at ``moment``."""
+        return self.remember_expires_at is not None and self.remember_expires_at > moment
+
     @classmethod
     def live(cls) -> Select[tuple["SignIn"]]:
         """Sign-ins still in force, each with its user, in one query.

@@ -65,7 +65,7 @@ def redeem() -> SignIn | None:
     if selector and validator:
         sign_in = db.session.scalar(SignIn.live().where(SignIn.remember_selector == selector))
     now = utcnow()
-    if sign_in is None or sign_in.remember_expires_at is None or sign_in.remember_expires_at <= now:
+    if sign_in is None or not sign_in.remembered_at(now):
         forget()
         return None
 

@@ -1,6 +1,8 @@
 """Where the site may send people: only to paths on this site."""
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from flask import request
 
 
 def safe_next(target: str | None) -> str | None:
@@ -23,3 +25,23 @@ def safe_next(target: str | None) -> str | None:
         ):
             return None
     return target
+
+
+def referring_page() -> str | None:
+    """The page on this site that sent this request (a form's page), else None."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    # The path itself may name another host ("//evil.example/x"): it must pass safe_next.
+    return safe_next(urlunsplit(("", "", referrer.path, referrer.query, "")))
+
+
+def return_path() -> str | None:
+    """Where to bring a person back to after an interruption (sign in, confirm password).
+
+    A page they asked for, or for a form (a POST cannot be repeated by a redirect) the
+    page that holds the form.
+    """
+    if request.method == "GET":
+        return safe_next(request.full_path.rstrip("?"))
+    return referring_page()

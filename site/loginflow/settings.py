@@ -26,11 +26,16 @@ from . import secret_keys
 DURATION_BOUNDS = {
     "REMEMBER_ME_DURATION": (timedelta(minutes=1), timedelta(days=400)),
     "REMEMBER_ME_ROTATION_GRACE": (timedelta(seconds=1), timedelta(minutes=10)),
+    # Seconds are allowed so that tests can watch a timeout happen.
+    "SIGN_IN_IDLE_TIMEOUT": (timedelta(seconds=1), timedelta(days=30)),
+    "SIGN_IN_ABSOLUTE_TIMEOUT": (timedelta(seconds=1), timedelta(days=400)),
+    "FRESH_FOR": (timedelta(seconds=1), timedelta(days=1)),
 }
 THROTTLE_KEYS = (
     "THROTTLE_SIGN_IN_PER_USERNAME",
     "THROTTLE_SIGN_IN_PER_ADDRESS",
     "THROTTLE_REGISTER_PER_ADDRESS",
+    "THROTTLE_PASSWORD_CHECK_PER_USER",
 )
 MAX_CONTENT_LENGTH_BOUNDS = (1024, 16 * 1024 * 1024)
 # A cookie name is an RFC 6265 token: anything else breaks the Set-Cookie header.
@@ -71,6 +76,10 @@ def load_settings(app: Flask, config: type | None) -> None:
     _load_secret_key(settings, Path(app.instance_path))
     for key, (shortest, longest) in DURATION_BOUNDS.items():
         settings[key] = _duration(settings[key], key, shortest, longest)
+    if settings["SIGN_IN_IDLE_TIMEOUT"] > settings["SIGN_IN_ABSOLUTE_TIMEOUT"]:
+        raise ConfigurationError(
+            "FLASK_SIGN_IN_IDLE_TIMEOUT must not be longer than FLASK_SIGN_IN_ABSOLUTE_TIMEOUT."
+        )
     settings["MAX_CONTENT_LENGTH"] = _whole_number(
         settings["MAX_CONTENT_LENGTH"], "MAX_CONTENT_LENGTH", *MAX_CONTENT_LENGTH_BOUNDS
     )

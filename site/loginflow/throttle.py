@@ -1,9 +1,10 @@
 """Throttling password guesses and sign-ups, on Flask-Limiter's storage.
 
-Sign-in counts only **failures**, per typed username and per client address, so a person
-who types the right password is never slowed down, while a guesser is stopped after a few
-tries. Once a username is throttled even its right password waits: otherwise the throttle
-would tell a guesser which guess was right.
+Sign-in counts only **failures** (a wrong password: the ``sign_in_failed`` event), per
+typed username and per client address, so a person who types the right password is never
+slowed down, while a guesser is stopped after a few tries. Once a username is throttled
+even its right password waits: otherwise the throttle would tell a guesser which guess was
+right. Passwords typed while signed in (/reauth, a password change) count per account.
 
 Each attempt **reserves** its place in the count before any password is checked, and
 gives it back only once it turns out not to be a failure. Counting after the answer
@@ -19,9 +20,10 @@ from functools import wraps
 from typing import Any
 
 import limits.errors
-from flask import Flask, Response, current_app, make_response, request
+from flask import Flask, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import TooManyRequests
 
@@ -56,23 +58,36 @@ SIGN_IN_RULES: tuple[Rule, ...] = (
     ("THROTTLE_SIGN_IN_PER_USERNAME", _typed_username),
     ("THROTTLE_SIGN_IN_PER_ADDRESS", get_remote_address),
 )
+# The account's id, not its name or the sign-in: every browser of one account shares a count.
+PASSWORD_CHECK_RULES: tuple[Rule, ...] = (
+    ("THROTTLE_PASSWORD_CHECK_PER_USER", lambda: str(current_user.id)),
+)
 REGISTER_RULES: tuple[Rule, ...] = (("THROTTLE_REGISTER_PER_ADDRESS", get_remote_address),)
 
 
-def failed_sign_ins(view: View) -> View:
-    """Limit failed sign-ins (answered 422) per typed username and per client address."""
+def _counting_failures(rules: tuple[Rule, ...]) -> Callable[[View], View]:
+    """A decorator: POSTs to the view are limited by ``rules``, counting only wrong passwords."""
 
-    @wraps(view)
-    def throttled_view(*args: Any, **kwargs: Any) -> Response:
-        if request.method != "POST":
-            return make_response(view(*args, **kwargs))
-        held = _reserve(SIGN_IN_RULES)
-        response = make_response(view(*args, **kwargs))
-        if response.status_code != 422:
-            _release(held)  # not a failure: it never counted
-        return response
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def throttled_view(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            if request.method != "POST":
+                return view(*args, **kwargs)
+            held = _reserve(rules)
+            g.wrong_password = False
+            try:
+                return view(*args, **kwargs)
+            finally:
+                if not g.wrong_password:
+                    _release(held)  # not a failure: it never counted
 
-    return throttled_view
+        return throttled_view
+
+    return decorate
+
+
+failed_sign_ins = _counting_failures(SIGN_IN_RULES)
+failed_password_checks = _counting_failures(PASSWORD_CHECK_RULES)
 
 
 def registrations(view: View) -> View:
@@ -120,8 +135,18 @@ def _release(held: list[Reservation]) -> None:
 
 
 def _report_throttled() -> None:
-    account = db.session.scalar(User.named(request.form.get("username", "").strip()))
-    events.emit(events.THROTTLED, account.username if account else None)
+    """Send ``throttled`` for the account a form named, else for the one signed in."""
+    typed = request.form.get("username")
+    if typed is None:
+        username = current_user.username if current_user.is_authenticated else None
+    else:
+        account = db.session.scalar(User.named(typed.strip()))
+        username = account.username if account else None
+    events.emit(events.THROTTLED, username)
+
+
+def _note_wrong_password(app: Flask, **_: Any) -> None:
+    g.wrong_password = True
 
 
 def init_app(app: Flask) -> None:
@@ -132,3 +157,5 @@ def init_app(app: Flask) -> None:
     except limits.errors.ConfigurationError as error:
         raise ConfigurationError(f"FLASK_RATELIMIT_STORAGE_URI: {error}") from None
     app.register_error_handler(Throttled, render_throttled)
+    # The one sign of a failure: passwords.password_matches sends it for each wrong password.
+    events.SIGN_IN_FAILED.connect(_note_wrong_password, sender=app, weak=False)

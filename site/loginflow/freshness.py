@@ -1,0 +1,80 @@
+"""A fresh sign-in: the password typed in this browser session, and recently.
+
+Flask-Login marks a session fresh when the password is typed (``login_user(fresh=True)``)
+and not fresh when it is restored from the remember cookie, but that flag never ages. Here
+it does: the moment the password was typed is kept beside it, and the flag lapses after
+``FRESH_FOR``. Views guarded by ``fresh_login_required`` then send the person to /reauth,
+which asks for the password and brings them back.
+"""
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from . import throttle
+from .extensions import login_manager
+from .forms import ReauthForm
+from .models import utcnow
+from .passwords import password_matches
+from .security import return_path, safe_next
+
+bp = Blueprint("freshness", __name__)
+
+# Flask-Login's own flag, and the moment (seconds since the epoch) it was last set.
+FRESH, FRESH_AT = "_fresh", "_fresh_at"
+NOT_YOURS = "That is not your password."
+ASK_AGAIN = "Please type your password again to continue."
+
+
+def mark_fresh() -> None:
+    """This browser session has just been given the password."""
+    session[FRESH] = True
+    session[FRESH_AT] = int(utcnow().timestamp())
+
+
+def _lapse_stale_freshness() -> None:
+    """Before each request: a session made fresh ``FRESH_FOR`` ago or more is fresh no more."""
+    if request.endpoint == "static" or not session.get(FRESH):
+        return
+    age = utcnow().timestamp() - session.get(FRESH_AT, 0)
+    if age >= current_app.config["FRESH_FOR"].total_seconds():
+        session[FRESH] = False
+        session.pop(FRESH_AT, None)
+
+
+@login_manager.needs_refresh_handler
+def ask_for_password() -> Response:
+    """Send a stale session to /reauth; a form's page, not its POST, is where it returns."""
+    flash(ASK_AGAIN, "info")
+    return redirect(url_for(login_manager.refresh_view, next=return_path()))
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required
+@throttle.failed_password_checks
+def reauth() -> ResponseReturnValue:
+    """Type the password again: the session becomes fresh and the person goes on."""
+    next_path = safe_next(request.args.get("next"))
+    form = ReauthForm()
+    if form.validate_on_submit():
+        if password_matches(current_user, form.password.data):
+            mark_fresh()
+            return redirect(next_path or url_for("account.show"))
+        form.password.errors.append(NOT_YOURS)
+    page = render_template("reauth.html", form=form, next_path=next_path)
+    return page, 422 if form.errors else 200
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_lapse_stale_freshness)

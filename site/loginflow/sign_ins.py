@@ -1,0 +1,202 @@
+"""Every browser a person is signed in on: listing them, ending them, and timeouts.
+
+A SignIn is **in force** while it is not revoked and either
+
+- its remember cookie is still valid (the browser may restore a session from it), or
+- it was used within ``SIGN_IN_IDLE_TIMEOUT`` and begun within ``SIGN_IN_ABSOLUTE_TIMEOUT``.
+
+The server enforces this, not the browser: a copied session cookie stops working when
+its sign-in times out, even though the cookie itself never expires.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from flask import (
+    Flask,
+    Response,
+    after_this_request,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import ColumnElement, and_, delete, or_, update
+from sqlalchemy.exc import SQLAlchemyError
+from ua_parser import parse as parse_user_agent
+
+from . import events
+from .errors import DATABASE_UNAVAILABLE
+from .extensions import db
+from .models import SignIn, User, utcnow
+from .pages import duration
+from .security import return_path
+
+log = logging.getLogger(__name__)
+
+# last_seen_at is written at most this often per sign-in, and at least ten times per idle
+# timeout, so that idling out is decided within a tenth of the timeout.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def of(user: User) -> list[SignIn]:
+    """The user's sign-ins in force, newest first: what "Where you're signed in" lists."""
+    statement = (
+        SignIn.live()
+        .where(SignIn.user_id == user.id, in_force(utcnow()))
+        .order_by(SignIn.created_at.desc(), SignIn.id.desc())
+    )
+    return list(db.session.scalars(statement))
+
+
+def in_force(at: datetime) -> ColumnElement[bool]:
+    """SQL: the sign-in's time has not run out at ``at`` (revocation is checked apart)."""
+    config = current_app.config
+    return or_(
+        and_(SignIn.remember_expires_at.is_not(None), SignIn.remember_expires_at > at),
+        and_(
+            SignIn.last_seen_at > at - config["SIGN_IN_IDLE_TIMEOUT"],
+            SignIn.created_at > at - config["SIGN_IN_ABSOLUTE_TIMEOUT"],
+        ),
+    )
+
+
+def timeout(sign_in: SignIn, now: datetime) -> str | None:
+    """Why this sign-in's session may not go on at ``now``, in words; None if it may.
+
+    The Python twin of ``in_force`` (tests hold the two to the same answers), needed
+    because the page must say which limit was reached.
+    """
+    config = current_app.config
+    idle, absolute = config["SIGN_IN_IDLE_TIMEOUT"], config["SIGN_IN_ABSOLUTE_TIMEOUT"]
+    if now - sign_in.last_seen_at >= idle:
+        return f"You were signed out after {duration(idle)} without activity."
+    if now - sign_in.created_at >= absolute and not sign_in.remembered_at(now):
+        return f"You were signed out {duration(absolute)} after signing in."
+    return None
+
+
+def keep_alive(sign_in: SignIn) -> bool:
+    """Let this request go on under ``sign_in``'s session, unless the session timed out.
+
+    A timed-out session is ended here and False returned. The sign-in itself is revoked,
+    unless it is remembered: then the remember cookie starts a new, not fresh, session.
+    """
+    now = utcnow()
+    reason = timeout(sign_in, now)
+    if reason is None:
+        if now - sign_in.last_seen_at >= last_seen_resolution():
+            _note_seen_after_the_page(sign_in.id, now)
+        return True
+    if not sign_in.remembered_at(now):
+        try:
+            _revoke(SignIn.id == sign_in.id, now)
+        except SQLAlchemyError as error:
+            # The session ends anyway, and the row is out of force by its times alone.
+            db.session.rollback()
+            log.error("Could not revoke a timed-out sign-in: %s", type(error).__name__)
+    session.clear()
+    g.sign_in_timeout = reason
+    events.emit(events.SESSION_TIMEOUT, sign_in.user.username)
+    return False
+
+
+def end(sign_in: SignIn) -> None:
+    """Revoke one sign-in: its session and remember cookies stop working at once."""
+    _revoke(SignIn.id == sign_in.id, utcnow())
+    events.emit(events.SIGN_INS_ENDED, sign_in.user.username)
+
+
+def end_all(user: User, *, keep: SignIn | None = None) -> int:
+    """Revoke every sign-in of ``user`` in force, but ``keep``; how many were ended."""
+    now = utcnow()
+    which = and_(SignIn.user_id == user.id, in_force(now))
+    if keep is not None:
+        which = and_(which, SignIn.id != keep.id)
+    ended = _revoke(which, now)
+    events.emit(events.SIGN_INS_ENDED, user.username)
+    return ended
+
+
+def purge(older_than: timedelta) -> int:
+    """Delete sign-ins revoked, or out of force, more than ``older_than`` ago."""
+    cutoff = utcnow() - older_than
+    deleted = db.session.execute(
+        delete(SignIn)
+        .where(or_(SignIn.revoked_at < cutoff, ~in_force(cutoff)))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return deleted
+
+
+@lru_cache(maxsize=256)
+def browser_name(user_agent: str) -> str:
+    """A user agent in plain words, "Chrome on Linux", from ua-parser's maintained rules.
+
+    Stored user agents are cut to 512 characters, and ua-parser's Rust matcher takes
+    linear time, so a crafted one costs little.
+    """
+    result = parse_user_agent(user_agent)
+    browser = result.user_agent.family if result.user_agent else None
+    system = result.os.family if result.os else None
+    browser = browser if browser and browser != "Other" else "Unknown browser"
+    return f"{browser} on {system}" if system and system != "Other" else browser
+
+
+def last_seen_resolution() -> timedelta:
+    return min(LAST_SEEN_RESOLUTION, current_app.config["SIGN_IN_IDLE_TIMEOUT"] / 10)
+
+
+def _revoke(which: ColumnElement[bool], now: datetime) -> int:
+    revoked = db.session.execute(
+        update(SignIn).where(which, SignIn.revoked_at.is_(None)).values(revoked_at=now)
+    ).rowcount
+    db.session.commit()
+    return revoked
+
+
+def _note_seen_after_the_page(sign_in_id: int, now: datetime) -> None:
+    """Write ``last_seen_at`` once the page is built: a failed write cannot spoil the page."""
+
+    @after_this_request
+    def note_seen(response: Response) -> Response:
+        try:
+            db.session.execute(
+                update(SignIn).where(SignIn.id == sign_in_id).values(last_seen_at=now)
+            )
+            db.session.commit()
+        except SQLAlchemyError as error:
+            # Only a hint for people reviewing their sign-ins: log it and serve the page.
+            db.session.rollback()
+            log.error("Could not note a sign-in as seen: %s", type(error).__name__)
+        return response
+
+
+def _send_timed_out_to_sign_in() -> Response | None:
+    """A request whose session just timed out goes to the sign-in page, told why."""
+    if request.endpoint == "static":
+        return None
+    try:
+        # Load the user now, not when the page is drawn, so that a timeout is found now.
+        signed_in = current_user.is_authenticated
+    except DATABASE_UNAVAILABLE:
+        # Undecided: the page itself meets the outage and shows what suits it.
+        db.session.rollback()
+        return None
+    reason = g.pop("sign_in_timeout", None)
+    if signed_in or reason is None:
+        return None
+    flash(f"{reason} Please sign in again.", "info")
+    return redirect(url_for("auth.login", next=return_path()))
+
+
+def init_app(app: Flask) -> None:
+    # After the remember cookie's restore (auth.py's before_app_request), so that a
+    # remembered sign-in that idled out gets its new session instead of this redirect.
+    app.before_request(_send_timed_out_to_sign_in)
