@@ -2,6 +2,7 @@
 
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -50,3 +51,48 @@ def attributes(header: str) -> dict[str, str]:
     """The attributes of a Set-Cookie header, keyed by lower-case name ("max-age": "60")."""
     _, *parts = header.split("; ")
     return {k.lower(): v for k, _, v in (part.partition("=") for part in parts)}
+
+
+NEW_PASSWORD = "violet kettle drumming seaweed"
+CHROME_ON_LINUX = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+SAFARI_ON_IOS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+def browser(app: Flask, user_agent: str = CHROME_ON_LINUX) -> FlaskClient:
+    """A new test client that says it is the browser named by ``user_agent``."""
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = user_agent
+    return client
+
+
+def go_stale(client: FlaskClient, app: Flask) -> None:
+    """Age this browser's fresh sign-in past FRESH_FOR, as time would."""
+    with client.session_transaction() as session:
+        session["_fresh_at"] -= int(app.config["FRESH_FOR"].total_seconds())
+
+
+def post_from(client: FlaskClient, path: str, page: str = "/account", **data: str) -> TestResponse:
+    """Press a button on ``page`` that posts to ``path``, as a browser sends it (Referer too)."""
+    fields = data | {"csrf_token": csrf_token(client, page)}
+    return client.post(path, data=fields, headers={"Referer": f"http://localhost{page}"})
+
+
+def change_password(
+    client: FlaskClient,
+    current: str = PASSWORD,
+    new: str = NEW_PASSWORD,
+    confirm: str | None = None,
+) -> TestResponse:
+    fields = {"current_password": current, "new_password": new, "confirm": confirm or new}
+    return post_from(client, "/account/password", "/account/password", **fields)
+
+
+def flashes(page: str) -> list[str]:
+    """The messages shown at the top of ``page``."""
+    return re.findall(r'<p class="flash flash-\w+" role="status">([^<]*)</p>', page)

@@ -13,6 +13,9 @@ from loginflow.extensions import db
 
 from .actions import log_out, register
 
+#: The ``make_app`` fixture's type: builds an app with TestingConfig and settings changed.
+MakeApp = Callable[..., Flask]
+
 
 @pytest.fixture
 def app() -> Iterator[Flask]:

@@ -6,7 +6,7 @@ the write lock (writes are refused, reads go on), or the file cannot be opened a
 
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -19,8 +19,8 @@ from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 
 from .actions import PASSWORD, csrf_token, log_in, register, set_cookie
+from .conftest import MakeApp
 
-MakeApp = Callable[..., Flask]
 UNAVAILABLE = "The site cannot reach its database just now."
 
 

@@ -1,7 +1,5 @@
 """Every error is a page of ours with the right status: never a traceback."""
 
-from collections.abc import Callable
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,8 +8,7 @@ from config import TestingConfig
 from loginflow import create_app, passwords
 
 from .actions import PASSWORD, csrf_token, register
-
-MakeApp = Callable[..., Flask]
+from .conftest import MakeApp
 
 
 def test_sign_in_without_csrf_token_is_refused_and_signs_nobody_in(signed_up: FlaskClient) -> None:

@@ -1,4 +1,4 @@
-"""Password rules: easy-to-guess passwords are refused; long ones are never hashed."""
+"""Password rules: easy passwords refused, long ones never hashed, outdated hashes renewed."""
 
 import threading
 import time
@@ -7,13 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from loginflow import passwords
 from loginflow.extensions import db
 from loginflow.models import User
 
-from .actions import PASSWORD, csrf_token, log_in, register
+from .actions import PASSWORD, csrf_token, log_in, log_out, register
 
 
 @pytest.mark.parametrize(
@@ -100,3 +101,39 @@ def test_no_more_password_checks_run_at_once_than_there_are_slots(
     with ThreadPoolExecutor(max_workers=passwords.MAX_CONCURRENT_HASHES * 4) as pool:
         assert not any(pool.map(sign_in_attempt, range(passwords.MAX_CONCURRENT_HASHES * 8)))
     assert most == passwords.MAX_CONCURRENT_HASHES
+
+
+def stored_hash(app: Flask) -> str:
+    with app.app_context():
+        return db.session.scalar(select(User.password_hash))
+
+
+def test_sign_in_replaces_a_hash_made_with_other_settings(
+    app: Flask, signed_up: FlaskClient
+) -> None:
+    assert stored_hash(app).startswith("pbkdf2:sha256:1$")
+    app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:2"
+    log_in(signed_up, password="not the password at all")
+    assert stored_hash(app).startswith("pbkdf2:sha256:1$")  # a wrong password changes nothing
+    assert log_in(signed_up).status_code == 302
+    rehashed = stored_hash(app)
+    assert rehashed.startswith("pbkdf2:sha256:2$")
+    assert check_password_hash(rehashed, PASSWORD)
+    log_out(signed_up)
+    assert log_in(signed_up).status_code == 302
+    assert stored_hash(app) == rehashed  # current already: not hashed again
+
+
+def test_a_hash_with_the_default_parameters_spelled_out_is_current(
+    app: Flask, signed_up: FlaskClient
+) -> None:
+    """ "scrypt" and "scrypt:32768:8:1" are one method: no rehash between them."""
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    with app.app_context():
+        db.session.execute(
+            update(User).values(password_hash=generate_password_hash(PASSWORD, "scrypt:32768:8:1"))
+        )
+        db.session.commit()
+    before = stored_hash(app)
+    assert log_in(signed_up).status_code == 302
+    assert stored_hash(app) == before

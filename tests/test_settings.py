@@ -108,6 +108,11 @@ def test_other_settings_use_werkzeugs_default_password_hash() -> None:
         ("REMEMBER_ME_DURATION", "34560000"),
         ("REMEMBER_ME_ROTATION_GRACE", "1"),
         ("REMEMBER_ME_ROTATION_GRACE", "600"),
+        ("FRESH_FOR", "1"),
+        ("FRESH_FOR", "86400"),
+        ("SIGN_IN_IDLE_TIMEOUT", "1"),
+        ("SIGN_IN_ABSOLUTE_TIMEOUT", "1800"),  # as long as the idle timeout
+        ("SIGN_IN_ABSOLUTE_TIMEOUT", "34560000"),
     ],
 )
 def test_durations_at_their_bounds_are_accepted(
@@ -124,6 +129,14 @@ def test_durations_at_their_bounds_are_accepted(
         ("REMEMBER_ME_DURATION", "34560001"),  # 400 days, browsers' cap, and a second
         ("REMEMBER_ME_ROTATION_GRACE", "0.5"),
         ("REMEMBER_ME_ROTATION_GRACE", "601"),
+        ("FRESH_FOR", "0.5"),
+        ("FRESH_FOR", "86401"),
+        ("SIGN_IN_IDLE_TIMEOUT", "0"),
+        ("SIGN_IN_IDLE_TIMEOUT", "2592001"),
+        ("SIGN_IN_IDLE_TIMEOUT", "43201"),  # longer than the absolute timeout
+        ("SIGN_IN_ABSOLUTE_TIMEOUT", "1799"),  # shorter than the idle timeout
+        ("SIGN_IN_ABSOLUTE_TIMEOUT", "34560001"),
+        ("THROTTLE_PASSWORD_CHECK_PER_USER", '"0 per minute"'),
         ("MAX_CONTENT_LENGTH", "0"),
         ("MAX_CONTENT_LENGTH", "1e9"),
         ("MAX_CONTENT_LENGTH", '"64KB"'),
@@ -156,6 +169,14 @@ def test_bad_value_stops_the_start_with_one_line_naming_it(
         create_app(TestingConfig)
     assert f"FLASK_{key}" in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_longest_idle_timeout_is_accepted_with_an_absolute_one_as_long(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SIGN_IN_IDLE_TIMEOUT", "2592000")
+    monkeypatch.setenv("FLASK_SIGN_IN_ABSOLUTE_TIMEOUT", "2592000")
+    assert create_app(TestingConfig).config["SIGN_IN_IDLE_TIMEOUT"].days == 30
 
 
 @pytest.mark.parametrize(

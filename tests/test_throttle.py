@@ -1,15 +1,13 @@
 """Throttling: failed sign-ins per username and per address, sign-ups per address."""
 
 import re
-from collections.abc import Callable
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from .actions import PASSWORD, csrf_token, log_in, register
+from .conftest import MakeApp
 
-MakeApp = Callable[..., Flask]
 TOO_MANY = re.compile(r"Too many attempts\. Please try again in (\d+) (seconds|minutes)\.")
 
 

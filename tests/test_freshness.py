@@ -1,0 +1,122 @@
+"""A fresh sign-in: the password typed in this browser session, less than FRESH_FOR ago."""
+
+import logging
+import time
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .actions import PASSWORD, csrf_token, flashes, go_stale, log_in, register
+from .conftest import MakeApp
+from .test_security_log import security_lines
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient) -> FlaskClient:
+    assert register(client).status_code == 302
+    client.get("/")  # shows the welcome message, so later pages show only their own
+    return client
+
+
+def session_of(client: FlaskClient) -> dict:
+    with client.session_transaction() as session:
+        return dict(session)
+
+
+def reauth(client: FlaskClient, password: str, next_path: str = "/account/password"):
+    fields = {"password": password, "csrf_token": csrf_token(client, "/reauth")}
+    return client.post("/reauth", query_string={"next": next_path}, data=fields)
+
+
+def test_freshness_lapses_after_fresh_for(app: Flask, signed_in: FlaskClient) -> None:
+    assert "Yes: you typed your password" in signed_in.get("/account").text
+    go_stale(signed_in, app)
+    page = signed_in.get("/account").text
+    assert "No: you typed your password more than 15 minutes ago" in page
+    assert session_of(signed_in)["_fresh"] is False
+    assert "_fresh_at" not in session_of(signed_in)
+
+
+def test_fresh_for_is_a_setting(make_app: MakeApp) -> None:
+    app = make_app(FRESH_FOR=1)
+    client = app.test_client()
+    register(client)
+    assert client.get("/account/password").status_code == 200
+    time.sleep(1.1)
+    assert client.get("/account/password").headers["Location"] == "/reauth?next=/account/password"
+
+
+def test_right_password_makes_the_session_fresh_and_returns(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    go_stale(signed_in, app)
+    redirect = signed_in.get("/account/password")
+    assert redirect.headers["Location"] == "/reauth?next=/account/password"
+    assert flashes(signed_in.get("/reauth").text) == [
+        "Please type your password again to continue."
+    ]
+    response = reauth(signed_in, PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account/password"
+    session = session_of(signed_in)
+    assert session["_fresh"] is True
+    assert abs(session["_fresh_at"] - time.time()) < 5
+    assert signed_in.get("/account/password").status_code == 200
+
+
+def test_wrong_password_gets_one_message_and_changes_nothing(
+    app: Flask, signed_in: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    go_stale(signed_in, app)
+    before = session_of(signed_in)
+    response = reauth(signed_in, "not the password at all")
+    assert response.status_code == 422
+    assert response.text.count("That is not your password.") == 1
+    after = session_of(signed_in)
+    assert after["_fresh"] is False
+    assert after["_user_id"] == before["_user_id"]
+    assert ("sign_in_failed", "alice", "127.0.0.1") in security_lines(caplog)
+
+
+def test_restored_session_is_asked_for_the_password(app: Flask, client: FlaskClient) -> None:
+    register(client)
+    log_in(client, remember=True)
+    client.delete_cookie("session")  # the browser restarted
+    assert client.get("/account/password").headers["Location"] == ("/reauth?next=/account/password")
+    assert reauth(client, PASSWORD).headers["Location"] == "/account/password"
+    assert client.get("/account/password").status_code == 200
+
+
+@pytest.mark.parametrize("next_path", ["//evil.example/", "https://evil.example/", "/\\evil"])
+def test_reauth_returns_only_to_this_site(
+    app: Flask, signed_in: FlaskClient, next_path: str
+) -> None:
+    go_stale(signed_in, app)
+    assert reauth(signed_in, PASSWORD, next_path).headers["Location"] == "/account"
+
+
+def test_reauth_needs_a_sign_in(client: FlaskClient) -> None:
+    assert client.get("/reauth").headers["Location"] == "/login?next=/reauth"
+
+
+def test_wrong_passwords_are_throttled_per_account_even_the_right_one_then(
+    app: Flask, signed_in: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    go_stale(signed_in, app)
+    assert [reauth(signed_in, f"wrong guess {n}").status_code for n in range(5)] == [422] * 5
+    throttled = reauth(signed_in, PASSWORD)
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert session_of(signed_in)["_fresh"] is False
+    assert ("throttled", "alice", "127.0.0.1") in security_lines(caplog)
+    other_browser = app.test_client()
+    log_in(other_browser)  # signing in again is counted apart: it is not throttled
+    assert reauth(other_browser, PASSWORD).status_code == 429
+
+
+def test_right_passwords_are_not_counted(app: Flask, signed_in: FlaskClient) -> None:
+    for _ in range(6):
+        assert reauth(signed_in, PASSWORD).status_code == 302

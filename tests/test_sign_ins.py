@@ -1,0 +1,206 @@
+"""Sign-ins that end on the server: idle and absolute timeouts, and what "in force" means."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from loginflow import sign_ins
+from loginflow.extensions import db
+from loginflow.models import SignIn, User
+
+from .actions import csrf_token, flashes, log_in, register
+from .conftest import MakeApp
+from .test_security_log import security_lines
+
+IDLE, ABSOLUTE = timedelta(minutes=30), timedelta(hours=12)
+
+
+def age_sign_in(app: Flask, **ages: timedelta) -> None:
+    """Move the newest sign-in's times into the past: e.g. last_seen_at=31 minutes ago."""
+    with app.app_context():
+        row = db.session.scalar(select(SignIn).order_by(SignIn.id.desc()))
+        for column, age in ages.items():
+            setattr(row, column, getattr(row, column) - age)
+        db.session.commit()
+
+
+def the_sign_in(app: Flask) -> SignIn:
+    with app.app_context():
+        return db.session.scalar(select(SignIn).order_by(SignIn.id.desc()))
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient) -> FlaskClient:
+    """Alice, signed in without Remember me."""
+    assert register(client).status_code == 302
+    return client
+
+
+def test_idle_sign_in_is_revoked_and_the_page_says_why(
+    app: Flask, signed_in: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    age_sign_in(app, last_seen_at=IDLE)
+    response = signed_in.get("/account")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/account"
+    assert the_sign_in(app).revoked_at is not None
+    page = signed_in.get(response.headers["Location"]).text
+    assert flashes(page) == [
+        "You were signed out after 30 minutes without activity. Please sign in again."
+    ]
+    assert ("session_timeout", "alice", "127.0.0.1") in security_lines(caplog)
+    with signed_in.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+def test_sign_in_is_revoked_twelve_hours_after_the_password(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    age_sign_in(app, created_at=ABSOLUTE)  # though seen a moment ago
+    response = signed_in.get("/")
+    assert response.headers["Location"] == "/login?next=/"
+    assert flashes(signed_in.get("/login").text) == [
+        "You were signed out 12 hours after signing in. Please sign in again."
+    ]
+    assert the_sign_in(app).revoked_at is not None
+
+
+def test_copied_session_cookie_stops_working_when_its_sign_in_times_out(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    copy = app.test_client()
+    copy.set_cookie("session", signed_in.get_cookie("session").value)
+    assert copy.get("/account").status_code == 200
+    age_sign_in(app, last_seen_at=IDLE)
+    assert copy.get("/account").status_code == 302
+    assert signed_in.get("/account").status_code == 302  # the same sign-in: revoked for both
+
+
+def test_timed_out_form_post_returns_to_the_forms_page_after_sign_in(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    fields = {"note": "kept for later", "csrf_token": csrf_token(signed_in, "/cookies/")}
+    age_sign_in(app, last_seen_at=IDLE)  # the page stayed open half an hour
+    referer = {"Referer": "http://localhost/cookies/"}
+    response = signed_in.post("/cookies/note", data=fields, headers=referer)
+    assert response.headers["Location"] == "/login?next=/cookies/"
+
+
+def test_active_sign_in_goes_on_and_its_last_seen_moves(app: Flask, signed_in: FlaskClient) -> None:
+    age_sign_in(app, last_seen_at=IDLE - timedelta(minutes=1), created_at=ABSOLUTE / 2)
+    before = the_sign_in(app).last_seen_at
+    assert signed_in.get("/account").status_code == 200
+    assert the_sign_in(app).last_seen_at > before + timedelta(minutes=20)
+    assert the_sign_in(app).revoked_at is None
+
+
+def test_remembered_sign_in_that_idles_out_loses_only_its_session(
+    app: Flask, client: FlaskClient
+) -> None:
+    register(client, "alice")
+    log_in(client, remember=True)
+    age_sign_in(app, last_seen_at=IDLE, created_at=ABSOLUTE * 2)
+    old_remember = client.get_cookie("remember").value
+    page = client.get("/account")
+    assert page.status_code == 200  # restored on the same request, no detour
+    assert "restored from the remember cookie" in page.text
+    assert "No: restored from the remember cookie" in page.text  # not fresh
+    row = the_sign_in(app)
+    assert row.revoked_at is None
+    assert row.session_began_by == "remember-me"
+    assert client.get_cookie("remember").value != old_remember  # rotated as on any restore
+    assert datetime.now(UTC) - row.last_seen_at < timedelta(seconds=5)
+
+
+def test_remembered_sign_in_ends_like_any_other_once_the_remember_cookie_expired(
+    app: Flask, client: FlaskClient
+) -> None:
+    register(client, "alice")
+    log_in(client, remember=True)
+    age_sign_in(app, last_seen_at=IDLE, remember_expires_at=app.config["REMEMBER_ME_DURATION"])
+    assert client.get("/account").headers["Location"] == "/login?next=/account"
+    assert the_sign_in(app).revoked_at is not None
+
+
+def test_timeouts_are_settings(make_app: MakeApp) -> None:
+    app = make_app(SIGN_IN_IDLE_TIMEOUT=timedelta(seconds=90))
+    client = app.test_client()
+    register(client)
+    age_sign_in(app, last_seen_at=timedelta(seconds=91))
+    assert client.get("/account").status_code == 302
+    assert flashes(client.get("/login").text) == [
+        "You were signed out after 90 seconds without activity. Please sign in again."
+    ]
+
+
+def test_last_seen_is_written_ten_times_per_idle_timeout_when_that_is_short(
+    make_app: MakeApp,
+) -> None:
+    app = make_app(SIGN_IN_IDLE_TIMEOUT=timedelta(seconds=100))
+    client = app.test_client()
+    register(client)
+    age_sign_in(app, last_seen_at=timedelta(seconds=5))
+    unchanged = the_sign_in(app).last_seen_at
+    client.get("/account")
+    assert the_sign_in(app).last_seen_at == unchanged  # within 10 s: no write
+    age_sign_in(app, last_seen_at=timedelta(seconds=6))
+    client.get("/account")
+    assert the_sign_in(app).last_seen_at > unchanged  # 11 s: written
+
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+ages = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=2))
+
+
+# The app is shared by every example; each removes the row it added.
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seen=ages,
+    created_extra=ages,
+    remember=st.none() | st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(days=2)),
+)
+def test_in_force_and_timeout_agree(
+    app: Flask, seen: timedelta, created_extra: timedelta, remember: timedelta | None
+) -> None:
+    """The SQL that lists and ends sign-ins and the check on each request give one answer."""
+    with app.app_context():
+        user = db.session.scalar(select(User)) or User(username="alice", password_hash="x")
+        row = SignIn(
+            user=user,
+            session_began_by="password",
+            last_seen_at=NOW - seen,
+            created_at=NOW - seen - created_extra,
+            remember_expires_at=NOW + remember if remember is not None else None,
+        )
+        db.session.add(row)
+        db.session.commit()
+        listed = db.session.scalar(
+            select(SignIn.id).where(SignIn.id == row.id, sign_ins.in_force(NOW))
+        )
+        timed_out = sign_ins.timeout(row, NOW) is not None
+        # A remembered sign-in that idled out keeps only its remember cookie: still in force.
+        assert (listed is not None) == (not timed_out or row.remembered_at(NOW))
+        db.session.delete(row)
+        db.session.commit()
+
+
+def test_browser_names_come_from_the_user_agent() -> None:
+    assert sign_ins.browser_name("") == "Unknown browser"
+    assert sign_ins.browser_name("curl/8.5.0") == "curl"
+    assert (
+        sign_ins.browser_name(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0"
+        )
+        == "Edge on Windows"
+    )
+    assert sign_ins.browser_name("Mozilla/5.0 (" * 40) == "Unknown browser"
