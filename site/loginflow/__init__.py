@@ -8,6 +8,7 @@ from sqlalchemy.exc import ArgumentError
 from . import (
     account,
     auth,
+    cli,
     cookie_lab,
     errors,
     freshness,
@@ -54,6 +55,7 @@ def create_app(config: type | None = None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     security_log.init_app(app)
+    cli.init_app(app)
 
     with app.app_context():
         db.create_all()

@@ -1,0 +1,130 @@
+"""The operator's commands: create an account, end a user's sign-ins, purge ended ones.
+
+Run as ``flask --app loginflow create-user NAME``, ``... sign-ins end NAME`` and
+``... sign-ins purge --older-than DAYS``. Each prints one line of result; a bad name or
+value prints one line, ``Error: ...``, and exits with status 1, so scripts can rely on both.
+"""
+
+import sys
+from datetime import timedelta
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from . import sign_ins
+from .extensions import db
+from .forms import PASSWORD_MAX, RegisterForm
+from .models import User
+from .passwords import hash_password
+
+# A century reaches back before any sign-in; much further, and date arithmetic overflows.
+MAX_DAYS = 36500
+
+
+class OneLineErrorCommand(click.Command):
+    """A command whose malformed arguments get the one ``Error:`` line, not the usage text.
+
+    Every failure then looks alike to the operator and to the script that runs the command.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            raise click.ClickException(error.format_message()) from None
+
+
+@click.command("create-user", cls=OneLineErrorCommand)
+@click.argument("username")
+@with_appcontext
+def create_user(username: str) -> None:
+    """Create an account, with the same rules as the register page.
+
+    The password is typed twice at a terminal, or piped in as one line: never an
+    argument, since arguments show in ``ps`` and in the shell's history.
+    """
+    # The name first, so that a typo costs no password typing.
+    name_only = _register_form(username=username)
+    if not name_only.username.validate(name_only):
+        raise click.ClickException(name_only.username.errors[0])
+    password, confirm = _read_new_password()
+    form = _register_form(username=username, password=password, confirm=confirm)
+    if not form.validate():
+        raise click.ClickException(next(error for field in form for error in field.errors))
+    name = form.username.data
+    db.session.add(User(username=name, password_hash=hash_password(password)))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The unique index decides, as on the register page: no check-then-insert race.
+        db.session.rollback()
+        raise click.ClickException(f"The username {name} is taken.") from None
+    click.echo(f"Created user {name}.")
+
+
+sign_ins_commands = AppGroup("sign-ins", help="End or purge the sign-ins of browsers.")
+
+
+@sign_ins_commands.command("end", cls=OneLineErrorCommand)
+@click.argument("username")
+def end(username: str) -> None:
+    """Sign USERNAME out of every browser at once: the answer to a stolen password or cookie."""
+    user = db.session.scalar(User.named(username))
+    if user is None:
+        raise click.ClickException(f"No user is named {username!r}.")
+    ended = sign_ins.end_all(user)
+    click.echo(f"Ended {ended} sign-in{'' if ended == 1 else 's'} of {user.username}.")
+
+
+def _days_in_bounds(ctx: click.Context, param: click.Parameter, days: int) -> int:
+    if not 0 <= days <= MAX_DAYS:
+        raise click.BadParameter(f"{days} is not a number of days from 0 to {MAX_DAYS}.")
+    return days
+
+
+@sign_ins_commands.command("purge", cls=OneLineErrorCommand)
+@click.option(
+    "--older-than",
+    "days",
+    type=int,
+    required=True,
+    callback=_days_in_bounds,
+    metavar="DAYS",
+    help=f"Delete the sign-ins that ended more than this many days ago (0 to {MAX_DAYS}).",
+)
+def purge(days: int) -> None:
+    """Delete the sign-ins that ended more than DAYS ago.
+
+    No cookie can use a sign-in once it is revoked or out of force, yet its row still holds
+    a browser's user agent and times: kept no longer than needed.
+    """
+    deleted = sign_ins.purge(timedelta(days=days))
+    click.echo(
+        f"Deleted {deleted} sign-in{'' if deleted == 1 else 's'} ended more than "
+        f"{days} day{'' if days == 1 else 's'} ago."
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(sign_ins_commands)
+
+
+def _register_form(**data: str) -> RegisterForm:
+    # No CSRF token: there is no browser, so no other site that could forge the request.
+    return RegisterForm(formdata=MultiDict(data), meta={"csrf": False})
+
+
+def _read_new_password() -> tuple[str, str]:
+    """The password and its confirmation: typed twice, hidden, at a terminal; else one line."""
+    if sys.stdin.isatty():
+        # Prompts go to standard error: standard output holds the one result line alone.
+        password = click.prompt("Password", hide_input=True, err=True)
+        return password, click.prompt("Confirm password", hide_input=True, err=True)
+    # One character beyond the longest password allowed: a longer line fails the length
+    # rule without being read whole.
+    password = sys.stdin.readline(PASSWORD_MAX + 1).removesuffix("\n")
+    return password, password
