@@ -204,3 +204,15 @@ def test_browser_names_come_from_the_user_agent() -> None:
         == "Edge on Windows"
     )
     assert sign_ins.browser_name("Mozilla/5.0 (" * 40) == "Unknown browser"
+
+
+def test_ending_all_revokes_timed_out_sign_ins_too_but_counts_only_those_in_force(
+    app: Flask, client: FlaskClient
+) -> None:
+    register(client)
+    log_in(app.test_client())
+    age_sign_in(app, last_seen_at=IDLE)  # out of force, not yet revoked
+    with app.app_context():
+        alice = db.session.scalar(select(User))
+        assert sign_ins.end_all(alice) == 1
+        assert None not in db.session.scalars(select(SignIn.revoked_at)).all()

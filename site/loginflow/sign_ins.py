@@ -113,12 +113,17 @@ def end(sign_in: SignIn) -> None:
 
 
 def end_all(user: User, *, keep: SignIn | None = None) -> int:
-    """Revoke every sign-in of ``user`` in force, but ``keep``; how many were ended."""
+    """Revoke every sign-in of ``user`` but ``keep``; how many of them were in force.
+
+    Those already out of force are revoked too, so that no later, longer timeout setting
+    can bring one back.
+    """
     now = utcnow()
-    which = and_(SignIn.user_id == user.id, in_force(now))
+    which = SignIn.user_id == user.id
     if keep is not None:
         which = and_(which, SignIn.id != keep.id)
-    ended = _revoke(which, now)
+    ended = _revoke(and_(which, in_force(now)), now)
+    _revoke(which, now)
     events.emit(events.SIGN_INS_ENDED, user.username)
     return ended
 
