@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from loginflow.pages import duration
+from loginflow.wording import duration
 
 from .actions import register
 

@@ -1,8 +1,8 @@
 """Pages anyone may see, and the small helpers templates share."""
 
-from datetime import timedelta
-
 from flask import Blueprint, render_template
+
+from .wording import duration
 
 bp = Blueprint("pages", __name__)
 
@@ -13,12 +13,4 @@ def index() -> str:
     return render_template("index.html")
 
 
-@bp.app_template_filter("duration")
-def duration(span: timedelta) -> str:
-    """A duration in the largest whole unit, as a person would say it: "14 days"."""
-    seconds = int(span.total_seconds())
-    for unit, size in (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+bp.add_app_template_filter(duration, "duration")

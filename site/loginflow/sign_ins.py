@@ -34,8 +34,8 @@ from . import events
 from .errors import DATABASE_UNAVAILABLE
 from .extensions import db
 from .models import SignIn, User, utcnow
-from .pages import duration
 from .security import return_path
+from .wording import duration
 
 log = logging.getLogger(__name__)
 
