@@ -111,5 +111,5 @@ def browser_type_launch_args(
 
 @pytest.fixture
 def account(site: Site) -> Account:
-    """A new account on the test's server; no browser has signed in with it yet."""
+    """A new account on the test's server, signed in nowhere."""
     return create_account(site.url)

@@ -161,10 +161,13 @@ def at_once(clients: Sequence[HttpClient], ready: Callable[[HttpClient], Request
 def create_account(base_url: str) -> Account:
     """Register over plain HTTP, posting what the form would, outside any test browser.
 
-    The browser then starts signed out; only the registration test needs the page itself.
+    Registering signs in, so that client signs out again: the account is signed in
+    nowhere, and the browser starts signed out. Only the registration test needs the page.
     """
     account = Account(new_username())
-    registered_cookies(base_url, account)
+    with HttpClient(base_url, registered_cookies(base_url, account)) as client:
+        signed_out = client.post("/logout", {"csrf_token": client.csrf_token("/account")})
+    assert signed_out.status == 302, f"signing out after registering failed: {signed_out.status}"
     return account
 
 

@@ -22,6 +22,7 @@ from .flows import (
     new_username,
     registered_cookies,
     sign_in_by_script,
+    signed_in_cookies,
     submit_and_follow,
     submit_by_script,
 )
@@ -60,6 +61,19 @@ def fail_to_sign_in(page: Page) -> None:
     expect(page.get_by_role("alert")).to_have_text(SIGN_IN_FAILED)
 
 
+def account_with_two_sign_ins(page: Page) -> None:
+    page.goto("/account")
+    expect(page.get_by_role("button", name=re.compile("^End "))).to_be_visible()
+
+
+def change_password_with_errors(page: Page) -> None:
+    page.goto("/account/password")
+    bad = {"current_password": "", "new_password": "short", "confirm": "something else"}
+    posted = submit_by_script(page, bad, "/account/password")
+    assert posted.status == 422
+    expect(form(page).locator("[aria-invalid=true]")).to_have_count(3)
+
+
 def clear_session_warning(page: Page) -> None:
     page.goto("/cookies/")
     button = page.get_by_role("button", name="Clear the whole session")
@@ -78,10 +92,15 @@ PAGES: dict[str, dict[str, Visit]] = {
         "not-found": Visit(go("/no/such/page"), "Not Found"),
     },
     "signed-in": {
-        # First: the account was just registered, so this page also shows the welcome flash.
-        "account": Visit(go("/account"), "Your account"),
+        # First: the account was just registered, so this page also shows the welcome flash;
+        # and it is signed in on a second browser too, so it lists two sign-ins, one with End.
+        "account": Visit(account_with_two_sign_ins, "Your account"),
         "home": Visit(go("/"), re.compile("^Hello, ")),
         "cookie-lab": Visit(go("/cookies/"), "Cookie lab"),
+        "change-password": Visit(go("/account/password"), "Change password"),
+        "change-password-with-errors": Visit(change_password_with_errors, "Change password"),
+        # Opened directly, so without the flash that a stale session arrives with.
+        "reauth": Visit(go("/reauth?next=/account/password"), "Confirm your password"),
         "clear-session-warning": Visit(clear_session_warning, "Clear the whole session?"),
         "not-found": Visit(go("/no/such/page"), "Not Found"),
     },
@@ -130,7 +149,9 @@ def walk_pages(browser: Browser, base_url: str, state: str, theme: str) -> dict[
     """Open each page of ``state`` in one browser holding the ``theme`` cookie; axe each."""
     cookies = {"theme": theme}
     if state == "signed-in":
-        cookies |= registered_cookies(base_url, Account(new_username()))
+        account = Account(new_username())
+        cookies |= registered_cookies(base_url, account)
+        signed_in_cookies(base_url, account)  # another browser, for /account to list
     context = browser.new_context(base_url=base_url)
     try:
         context.add_cookies([{"name": k, "value": v, "url": base_url} for k, v in cookies.items()])
