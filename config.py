@@ -29,7 +29,11 @@ class Config:
     # A relative SQLite path lives in the instance folder. Any SQLAlchemy URL works.
     SQLALCHEMY_DATABASE_URI = "sqlite:///loginflow.sqlite"
     # A connection that died while idle (a database restart) is replaced, not used and failed.
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # hide_parameters: an error names the statement, never its values (a password hash).
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+    }
 
     # None trusts any Host header; a list refuses other hosts with a 400. Production needs one,
     # or a forged Host could steer redirects and links to another site.
@@ -73,11 +77,10 @@ class Config:
     # Only failures count, so a person who gets it right is never slowed down. Counts are
     # per fixed window (a minute from the first failure), the one kind that can give an
     # attempt back; at a window's edge a guesser may get up to twice the limit.
+    # Per username counts every wrong password for that account: on /login, and typed while
+    # signed in (/reauth, a password change), so a stolen session cannot add guesses.
     THROTTLE_SIGN_IN_PER_USERNAME = "5 per minute"
     THROTTLE_SIGN_IN_PER_ADDRESS = "20 per minute"
-    # Wrong passwords typed while signed in (/reauth, the current password on a change),
-    # per account: a stolen session cookie cannot be used to guess the password.
-    THROTTLE_PASSWORD_CHECK_PER_USER = "5 per minute"
     # Every attempt counts: each one that passes the form costs a password hash.
     THROTTLE_REGISTER_PER_ADDRESS = "10 per hour"
 

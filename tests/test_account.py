@@ -220,7 +220,7 @@ def test_password_change_signs_out_every_other_browser_and_starts_this_one_anew(
     assert new_row.id != laptop_row.id
     assert new_row.session_began_by == "password"
     with laptop.session_transaction() as session:
-        assert session["_user_id"] == str(new_row.id)
+        assert session["_user_id"] == new_row.session_token
         assert session["_fresh"] is True
     assert not is_signed_in(phone)
     assert not restarts_signed_in(app, remembered)
@@ -323,3 +323,10 @@ def test_wrong_current_passwords_are_throttled_per_account(
     bob = app.test_client()
     register(bob, "bob")
     assert change_password(bob).status_code == 302
+
+
+@pytest.mark.parametrize("sign_in_id", [2**63, 10**30])
+def test_an_id_too_large_for_the_database_is_no_sign_in(
+    laptop: FlaskClient, sign_in_id: int
+) -> None:
+    assert post_from(laptop, f"/account/sign-ins/{sign_in_id}/end").status_code == 404

@@ -8,7 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
+from loginflow import cli
 from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 from loginflow.passwords import hash_password, verify_password
@@ -176,7 +178,13 @@ def add_sign_ins(app: Flask, **rows: dict[str, datetime | None]) -> None:
         alice = User(username="alice", password_hash=hash_password(PASSWORD))
         for label, times in rows.items():
             db.session.add(
-                SignIn(user=alice, user_agent=label, session_began_by="password", **times)
+                SignIn(
+                    user=alice,
+                    user_agent=label,
+                    session_began_by="password",
+                    password_version=1,
+                    **times,
+                )
             )
         db.session.commit()
 
@@ -275,3 +283,50 @@ def test_purge_refuses_a_bad_number_of_days_in_one_line(
     result = runner.invoke(args=["sign-ins", "purge", *arguments])
     assert (result.exit_code, result.output) == (1, error)
     assert labels(app) == {"revoked"}
+
+
+@pytest.mark.parametrize(
+    ("piped", "message"),
+    [
+        (f"{PASSWORD}\x1b[A\n", "Error: The password must not hold control characters.\n"),
+        (b"\xff\xfe not text\n", None),
+    ],
+)
+def test_piped_password_is_text_without_control_characters(
+    app: Flask, runner: FlaskCliRunner, piped: str | bytes, message: str | None
+) -> None:
+    result = runner.invoke(args=["create-user", "alice"], input=piped)
+    if isinstance(piped, bytes):
+        # Undecodable bytes: refused in one line, whichever way the terminal decodes them.
+        assert result.exit_code == 1
+        assert result.output.count("\n") == 1
+        assert result.output.startswith("Error: The password must")
+        assert usernames(app) == []
+    elif message is None:
+        assert result.exit_code == 0
+        assert verify_password(the_user(app).password_hash, PASSWORD)
+    else:
+        assert (result.exit_code, result.output) == (1, message)
+        assert usernames(app) == []
+
+
+def test_a_failing_database_gets_one_line_without_the_statements_values(
+    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise OperationalError("INSERT INTO users ...", {"password_hash": "hash"}, Exception())
+
+    monkeypatch.setattr(db.session, "commit", refuse)
+    result = runner.invoke(args=["create-user", "alice"], input=f"{PASSWORD}\n")
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: The database refused the change (Exception).\n",
+    )
+
+
+def test_a_windows_line_ending_is_not_part_of_the_password(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real pipe keeps the "\r"; CliRunner's input would turn "\r\n" into "\n" first.
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\r\n", newline=""))
+    assert cli._read_new_password() == (PASSWORD, PASSWORD)

@@ -101,20 +101,23 @@ def test_reauth_needs_a_sign_in(client: FlaskClient) -> None:
     assert client.get("/reauth").headers["Location"] == "/login?next=/reauth"
 
 
-def test_wrong_passwords_are_throttled_per_account_even_the_right_one_then(
+def test_wrong_passwords_share_the_accounts_count_with_the_sign_in_page(
     app: Flask, signed_in: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="loginflow.security")
+    other_browser = app.test_client()
+    log_in(other_browser)
     go_stale(signed_in, app)
-    assert [reauth(signed_in, f"wrong guess {n}").status_code for n in range(5)] == [422] * 5
-    throttled = reauth(signed_in, PASSWORD)
+    assert log_in(app.test_client(), password="wrong guess on the sign-in page").status_code == 422
+    assert [reauth(signed_in, f"wrong guess {n}").status_code for n in range(4)] == [422] * 4
+    throttled = reauth(signed_in, PASSWORD)  # even the right one, else it would tell
     assert throttled.status_code == 429
     assert int(throttled.headers["Retry-After"]) >= 1
     assert session_of(signed_in)["_fresh"] is False
     assert ("throttled", "alice", "127.0.0.1") in security_lines(caplog)
-    other_browser = app.test_client()
-    log_in(other_browser)  # signing in again is counted apart: it is not throttled
+    # Every browser of the account, and the sign-in page, share the one count.
     assert reauth(other_browser, PASSWORD).status_code == 429
+    assert log_in(app.test_client()).status_code == 429
 
 
 def test_right_passwords_are_not_counted(app: Flask, signed_in: FlaskClient) -> None:

@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from loginflow import passwords
+from loginflow import auth, passwords, sign_ins
 from loginflow.extensions import db
-from loginflow.models import User
+from loginflow.models import SignIn, User
 
 from .actions import PASSWORD, csrf_token, log_in, log_out, register
 
@@ -137,3 +137,74 @@ def test_a_hash_with_the_default_parameters_spelled_out_is_current(
     before = stored_hash(app)
     assert log_in(signed_up).status_code == 302
     assert stored_hash(app) == before
+
+
+def test_a_sign_in_checked_against_a_password_changed_meanwhile_is_dead(
+    app: Flask, signed_up: FlaskClient
+) -> None:
+    """The check takes a while (scrypt); a change may commit between it and the new row."""
+    with app.test_request_context():
+        user, version = auth.authenticate("alice", PASSWORD)
+        db.session.execute(update(User).values(password_version=User.password_version + 1))
+        db.session.commit()  # another browser changed the password
+        auth.sign_in(user, password_version=version, remember_me=True)
+        row = db.session.scalar(select(SignIn).order_by(SignIn.id.desc()))
+        assert db.session.scalar(SignIn.live().where(SignIn.id == row.id)) is None
+        assert auth.load_user(row.session_token) is None
+
+
+def test_only_one_of_two_changes_at_once_wins(app: Flask, signed_up: FlaskClient) -> None:
+    log_in(signed_up)
+    with app.test_request_context():
+        user = db.session.scalar(select(User))
+        first = db.session.scalars(SignIn.live()).all()[-1]
+        version = user.password_version
+        assert (
+            passwords.change_password(
+                user, "first new password here", version=version, sign_in=first
+            )
+            == 0
+        )
+        assert (
+            passwords.change_password(
+                user, "second new password here", version=version, sign_in=first
+            )
+            is None
+        )
+        assert check_password_hash(
+            db.session.scalar(select(User.password_hash)), "first new password here"
+        )
+
+
+def test_an_ended_sign_in_cannot_go_on_to_change_the_password(
+    app: Flask, signed_up: FlaskClient
+) -> None:
+    log_in(signed_up)
+    with app.test_request_context():
+        user = db.session.scalar(select(User))
+        [row] = db.session.scalars(SignIn.live()).all()
+        sign_ins.end(row)  # another browser pressed End a moment ago
+        changed = passwords.change_password(
+            user, "a new password here", version=user.password_version, sign_in=row
+        )
+        assert changed is None
+        assert check_password_hash(db.session.scalar(select(User.password_hash)), PASSWORD)
+        assert db.session.scalar(select(User.password_version)) == 1
+
+
+def test_a_rehash_never_overwrites_a_password_changed_during_the_check(
+    app: Flask, signed_up: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:2"  # the stored hash is outdated
+    real_verify = passwords.verify_password
+    changed_hash = generate_password_hash("the owner's new password", "pbkdf2:sha256:2")
+
+    def verify_while_the_owner_changes_it(stored: str | None, password: str) -> bool:
+        matches = real_verify(stored, password)
+        db.session.execute(update(User).values(password_hash=changed_hash, password_version=2))
+        db.session.commit()
+        return matches
+
+    monkeypatch.setattr(passwords, "verify_password", verify_while_the_owner_changes_it)
+    assert log_in(signed_up).status_code == 422  # no sign-in with the old password
+    assert stored_hash(app) == changed_hash

@@ -79,7 +79,7 @@ def test_restore_signs_in_with_a_new_session_that_is_not_fresh(app: Flask, remem
     assert "No: restored from the remember cookie" in response.text
     with browser.session_transaction() as session:
         assert session["_fresh"] is False
-        assert session["_user_id"] == str(the_sign_in(app).id)  # the same SignIn
+        assert session["_user_id"] == the_sign_in(app).session_token  # the same SignIn, anew
     assert the_sign_in(app).session_began_by == "remember-me"
 
 

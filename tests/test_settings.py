@@ -136,7 +136,6 @@ def test_durations_at_their_bounds_are_accepted(
         ("SIGN_IN_IDLE_TIMEOUT", "43201"),  # longer than the absolute timeout
         ("SIGN_IN_ABSOLUTE_TIMEOUT", "1799"),  # shorter than the idle timeout
         ("SIGN_IN_ABSOLUTE_TIMEOUT", "34560001"),
-        ("THROTTLE_PASSWORD_CHECK_PER_USER", '"0 per minute"'),
         ("MAX_CONTENT_LENGTH", "0"),
         ("MAX_CONTENT_LENGTH", "1e9"),
         ("MAX_CONTENT_LENGTH", '"64KB"'),

@@ -2,19 +2,20 @@
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from loginflow import sign_ins
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
-from .actions import csrf_token, flashes, log_in, register
+from .actions import csrf_token, flashes, log_in, log_out, register
 from .conftest import MakeApp
 from .test_security_log import security_lines
 
@@ -177,6 +178,7 @@ def test_in_force_and_timeout_agree(
         row = SignIn(
             user=user,
             session_began_by="password",
+            password_version=1,
             last_seen_at=NOW - seen,
             created_at=NOW - seen - created_extra,
             remember_expires_at=NOW + remember if remember is not None else None,
@@ -216,3 +218,54 @@ def test_ending_all_revokes_timed_out_sign_ins_too_but_counts_only_those_in_forc
         alice = db.session.scalar(select(User))
         assert sign_ins.end_all(alice) == 1
         assert None not in db.session.scalars(select(SignIn.revoked_at)).all()
+
+
+def test_an_old_session_cookie_never_opens_a_later_sign_in_with_its_number(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Deleting the newest rows lets SQLite hand their ids out again; cookies hold no id."""
+    register(client, "mallory")
+    kept_copy = client.get_cookie("session").value
+    log_out(client)
+    with app.app_context():
+        sign_ins.purge(timedelta(0))
+    victim = app.test_client()
+    register(victim, "victim")
+    replay = app.test_client()
+    replay.set_cookie("session", kept_copy)
+    assert replay.get("/account").status_code == 302
+
+
+def test_a_restore_ends_every_copy_of_the_previous_session_cookie(
+    app: Flask, client: FlaskClient
+) -> None:
+    register(client)
+    log_in(client, remember=True)
+    copied = client.get_cookie("session").value
+    client.delete_cookie("session")  # the owner's browser restarts and restores
+    assert "restored from the remember cookie" in client.get("/account").text
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/account").status_code == 302
+    assert client.get("/account").status_code == 200
+
+
+def test_tabs_that_find_last_seen_stale_at_once_write_it_once(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    age_sign_in(app, last_seen_at=timedelta(minutes=2))
+    updates: list[int] = []
+
+    def count(_conn: object, cursor: Any, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            updates.append(cursor.rowcount)
+
+    with app.test_request_context():
+        row = db.session.scalar(SignIn.live())
+        assert sign_ins.keep_alive(row) and sign_ins.keep_alive(row)  # two tabs, one moment
+        event.listen(db.engine, "after_cursor_execute", count)
+        try:
+            app.process_response(app.response_class())
+        finally:
+            event.remove(db.engine, "after_cursor_execute", count)
+    assert updates == [1, 0]

@@ -33,7 +33,8 @@ def show() -> str:
     )
 
 
-@bp.post("/sign-ins/<int:sign_in_id>/end")
+# The largest id a database integer holds: a longer number is no sign-in (404), not an error.
+@bp.post(f"/sign-ins/<int(max={2**63 - 1}):sign_in_id>/end")
 @fresh_login_required
 def end_sign_in(sign_in_id: int) -> Response:
     """End another browser's sign-in: its next request is signed out."""
@@ -43,11 +44,10 @@ def end_sign_in(sign_in_id: int) -> Response:
         abort(404)
     if row.id == current_user.sign_in.id:
         flash("To end this browser's sign-in, use Sign out.", "info")
-    elif row.revoked_at is not None:
-        flash(f"{browser_name(row.user_agent)} was already signed out.", "info")
-    else:
-        sign_ins.end(row)
+    elif sign_ins.end(row):
         flash(f"{browser_name(row.user_agent)} is signed out.", "success")
+    else:
+        flash(f"{browser_name(row.user_agent)} was already signed out.", "info")
     return redirect(url_for("account.show"))
 
 
@@ -77,19 +77,29 @@ def change_password_page() -> ResponseReturnValue:
     """Change the password: every other browser is signed out, this one starts anew."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if password_matches(current_user, form.current_password.data):
-            user = current_user._get_current_object()
-            remembered = user.sign_in.remembered_at(utcnow())
-            change_password(user, form.new_password.data)
+        user = current_user._get_current_object()
+        version = password_matches(user, form.current_password.data)
+        if version is None:
+            form.current_password.errors.append("That is not your current password.")
+        else:
+            this_sign_in = user.sign_in
+            remembered = this_sign_in.remembered_at(utcnow())
+            if (
+                change_password(user, form.new_password.data, version=version, sign_in=this_sign_in)
+                is None
+            ):
+                # Another browser changed the password or ended this sign-in a moment ago.
+                sign_out()
+                flash("Nothing was changed: another browser signed this one out.", "error")
+                return redirect(url_for("auth.login"))
             # A new SignIn, session and remember cookie: none from before the change works.
-            sign_in(user, remember_me=remembered)
+            sign_in(user, password_version=version + 1, remember_me=remembered)
             flash(
                 "Your password is changed. Every other browser where you were signed in "
                 "is signed out.",
                 "success",
             )
             return redirect(url_for("account.show"))
-        form.current_password.errors.append("That is not your current password.")
     page = render_template("change_password.html", form=form)
     return page, 422 if form.errors else 200
 

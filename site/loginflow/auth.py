@@ -36,16 +36,25 @@ bp = Blueprint("auth", __name__)
 SIGN_IN_FAILED = "Invalid username or password."
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """The user with this username and password, else None, in the same time either way."""
+def authenticate(username: str, password: str) -> tuple[User, int] | None:
+    """The user with this username and password, and which version of the password it is;
+    else None, in the same time either way."""
     user = db.session.scalar(User.named(username))
-    return user if password_matches(user, password) else None
+    version = password_matches(user, password)
+    return (user, version) if user is not None and version is not None else None
 
 
-def sign_in(user: User, *, remember_me: bool) -> None:
-    """Sign ``user`` in on this browser: a new SignIn row, a fresh session, maybe a cookie."""
+def sign_in(user: User, *, password_version: int, remember_me: bool) -> None:
+    """Sign ``user`` in on this browser: a new SignIn row, a fresh session, maybe a cookie.
+
+    ``password_version`` is the version of the password that was checked: if a change
+    has made it old meanwhile, the new sign-in is dead from the start.
+    """
     _end_current_sign_in()
-    row = SignIn(user=user, user_agent=request.user_agent.string[:512], session_began_by="password")
+    row = SignIn(
+        user=user, user_agent=request.user_agent.string[:512], password_version=password_version
+    )
+    row.begin_session("password")
     db.session.add(row)
     token = remember.issue(row) if remember_me else None
     db.session.commit()
@@ -75,9 +84,7 @@ def restore_from_remember_cookie() -> None:
         row = remember.redeem()
         if row is None:
             return
-        row.session_began_by = "remember-me"
-        # A use like any other: the new session starts its idle time now.
-        row.session_began_at = row.last_seen_at = utcnow()
+        row.begin_session("remember-me")
         db.session.commit()
     except SQLAlchemyError as error:
         # A database that refuses writes leaves this browser signed out for now, pages
@@ -116,13 +123,10 @@ def _start_session(row: SignIn, *, fresh: bool) -> None:
 
 
 @login_manager.user_loader
-def load_user(sign_in_id: str) -> User | None:
-    """The user of a live SignIn: one query; a revoked or timed-out row signs it out."""
-    try:
-        sign_in_key = int(sign_in_id)
-    except ValueError:
-        return None
-    row = db.session.scalar(SignIn.live().where(SignIn.id == sign_in_key))
+def load_user(session_token: str) -> User | None:
+    """The user of the live SignIn with this session token: one query; a revoked or
+    timed-out row, or an older session of it, signs the browser out."""
+    row = db.session.scalar(SignIn.live().where(SignIn.session_token == session_token))
     if row is None or not sign_ins.keep_alive(row):
         return None
     row.user.sign_in = row
@@ -151,7 +155,7 @@ def register() -> ResponseReturnValue:
             db.session.rollback()
             form.username.errors.append("That username is taken.")
         else:
-            sign_in(user, remember_me=False)
+            sign_in(user, password_version=user.password_version, remember_me=False)
             flash(f"Welcome, {user.username}. Your account is ready.", "success")
             return redirect(url_for("account.show"))
     return render_template("register.html", form=form), 422 if form.errors else 200
@@ -166,9 +170,10 @@ def login() -> ResponseReturnValue:
         return redirect(next_path or url_for("account.show"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
-        if user is not None:
-            sign_in(user, remember_me=form.remember.data)
+        verified = authenticate(form.username.data, form.password.data)
+        if verified is not None:
+            user, version = verified
+            sign_in(user, password_version=version, remember_me=form.remember.data)
             return redirect(next_path or url_for("account.show"))
     if not form.is_submitted():
         return render_template("login.html", form=form, next_path=next_path)

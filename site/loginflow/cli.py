@@ -7,11 +7,12 @@ value prints one line, ``Error: ...``, and exits with status 1, so scripts can r
 
 import sys
 from datetime import timedelta
+from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from . import sign_ins
@@ -25,7 +26,8 @@ MAX_DAYS = 36500
 
 
 class OneLineErrorCommand(click.Command):
-    """A command whose malformed arguments get the one ``Error:`` line, not the usage text.
+    """A command whose malformed arguments, and a database that fails it, get the one
+    ``Error:`` line, not the usage text or a traceback.
 
     Every failure then looks alike to the operator and to the script that runs the command.
     """
@@ -35,6 +37,16 @@ class OneLineErrorCommand(click.Command):
             return super().parse_args(ctx, args)
         except click.UsageError as error:
             raise click.ClickException(error.format_message()) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            # The kind of failure only: the driver's message may quote the statement.
+            raise click.ClickException(
+                f"The database refused the change ({type(getattr(error, 'orig', error)).__name__})."
+            ) from None
 
 
 @click.command("create-user", cls=OneLineErrorCommand)
@@ -126,5 +138,15 @@ def _read_new_password() -> tuple[str, str]:
         return password, click.prompt("Confirm password", hide_input=True, err=True)
     # One character beyond the longest password allowed: a longer line fails the length
     # rule without being read whole.
-    password = sys.stdin.readline(PASSWORD_MAX + 1).removesuffix("\n")
+    try:
+        line = sys.stdin.readline(PASSWORD_MAX + 1)
+    except UnicodeDecodeError:
+        raise click.ClickException(
+            "The password must be text in the terminal's encoding."
+        ) from None
+    # A line ending, as Windows writes it too, is not part of the password.
+    password = line.removesuffix("\n").removesuffix("\r")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in password):
+        # Nobody can type these into the sign-in form; surrogates cannot even be hashed.
+        raise click.ClickException("The password must not hold control characters.")
     return password, password

@@ -42,7 +42,7 @@ LIFETIMES: dict[str, int | None] = {
     "year": 365 * 24 * 60 * 60,
 }
 # Session keys whose values are secrets or noise; shown shortened.
-SHORTENED_KEYS = ("csrf_token", "_id")
+SHORTENED_KEYS = ("csrf_token", "_id", "_user_id")
 
 # Bounds on decoding a session cookie that anyone may have crafted (see _payload).
 MAX_COOKIE_CHARS = 4096  # browsers keep no longer cookie

@@ -68,7 +68,7 @@ def reauth() -> ResponseReturnValue:
     next_path = safe_next(request.args.get("next"))
     form = ReauthForm()
     if form.validate_on_submit():
-        if password_matches(current_user, form.password.data):
+        if password_matches(current_user, form.password.data) is not None:
             mark_fresh()
             return redirect(next_path or url_for("account.show"))
         form.password.errors.append(NOT_YOURS)

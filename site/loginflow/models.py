@@ -1,5 +1,6 @@
 """The two tables: who can sign in (User), and each browser that is signed in (SignIn)."""
 
+import secrets
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
@@ -36,6 +37,9 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(256))
+    # Raised by every password change. A SignIn made with an older version is dead, even
+    # one whose password check was under way while the change committed.
+    password_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # The database, not a check-then-insert, keeps "Alice" and "alice" from both existing.
@@ -50,13 +54,14 @@ class User(UserMixin, db.Model):
         return select(cls).where(func.lower(cls.username) == username.lower())
 
     def get_id(self) -> str:
-        """What Flask-Login keeps in the session: the SignIn's id, never the user's.
+        """What Flask-Login keeps in the session: the SignIn's session token, never the user's id.
 
-        Revoking that row therefore ends every copy of the session cookie.
+        Revoking that row therefore ends every copy of the session cookie, and so does the
+        next session begun on it, which draws a new token.
         """
         if self.sign_in is None:
             raise RuntimeError("A User gets an id for the session only through a SignIn.")
-        return str(self.sign_in.id)
+        return self.sign_in.session_token
 
 
 class SignIn(db.Model):
@@ -69,9 +74,16 @@ class SignIn(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_agent: Mapped[str] = mapped_column(String(512), default="")
-    # How the browser's current session began, "password" or "remember-me", and when.
+    # The browser's current session: the random token its session cookie holds, how it
+    # began ("password" or "remember-me") and when. Not a secret on its own: a session
+    # cookie must also be signed with SECRET_KEY, so it is stored as it is.
+    session_token: Mapped[str] = mapped_column(
+        String(32), unique=True, default=lambda: secrets.token_urlsafe(16)
+    )
     session_began_by: Mapped[str] = mapped_column(String(16))
     session_began_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The User's password_version when the password was checked for this sign-in.
+    password_version: Mapped[int]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Remember-me: the cookie holds selector:validator; only sha256(validator) is stored,
@@ -85,19 +97,29 @@ class SignIn(db.Model):
 
     user: Mapped[User] = relationship()
 
+    def begin_session(self, how: str) -> None:
+        """A new browser session on this sign-in: copies of the previous session cookie die.
+
+        ``how`` is "password" or "remember-me". Beginning is a use, so the idle time restarts.
+        """
+        self.session_token = secrets.token_urlsafe(16)
+        self.session_began_by = how
+        self.session_began_at = self.last_seen_at = utcnow()
+
     def remembered_at(self, moment: datetime) -> bool:
         """Whether this sign-in's remember cookie can still restore a session at ``moment``."""
         return self.remember_expires_at is not None and self.remember_expires_at > moment
 
     @classmethod
     def live(cls) -> Select[tuple["SignIn"]]:
-        """Sign-ins still in force, each with its user, in one query.
+        """Sign-ins not revoked and made with the current password, each with its user.
 
-        The one definition of "live" that the session and the remember cookie both use.
+        One query; the one definition of "live" that the session and the remember cookie
+        both use (timeouts are sign_ins.py's).
         """
         return (
             select(cls)
             .join(cls.user)
             .options(contains_eager(cls.user))
-            .where(cls.revoked_at.is_(None))
+            .where(cls.revoked_at.is_(None), cls.password_version == User.password_version)
         )

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from functools import cache
 
 from flask import current_app
+from sqlalchemy import update
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import Field, Form, ValidationError
 from zxcvbn_rs_py import zxcvbn
 
 from . import events, sign_ins
 from .extensions import db
-from .models import User
+from .models import SignIn, User
 
 # zxcvbn's work grows steeply with length; the first 48 characters show whether a
 # password is common or patterned, in a few milliseconds at most.
@@ -48,33 +49,60 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return check_password_hash(stored_hash, password)
 
 
-def password_matches(user: User | None, password: str) -> bool:
-    """Whether ``password`` is ``user``'s (None: no such account, checked all the same).
+def password_matches(user: User | None, password: str) -> int | None:
+    """Which version of ``user``'s password ``password`` is (see User.password_version).
 
-    A failure is sent as ``sign_in_failed``, which the throttle counts. A match against a
+    None if it is not ``user``'s password, or no account was found (``user`` None: checked
+    all the same), or the password was changed while it was being checked. A wrong
+    password is sent as ``sign_in_failed``, which the throttle counts. A match against a
     hash made with other settings than ``PASSWORD_HASH_METHOD`` stores a new hash.
     """
-    matches = verify_password(user.password_hash if user else None, password)
+    # Read before the check: a change committed meanwhile makes this version old.
+    version = user.password_version if user else None
+    stored_hash = user.password_hash if user else None
+    # Checked before looking at ``user``: an unknown user costs a (dummy) check too.
+    matches = verify_password(stored_hash, password)
     if user is None or not matches:
         events.emit(events.SIGN_IN_FAILED, user.username if user else None)
-        return False
-    if _method_of(user.password_hash) != _method_of(_dummy_hash(_hash_method())):
+        return None
+    if _method_of(stored_hash) != _method_of(_dummy_hash(_hash_method())):
         # Only now is the password known: the one moment an outdated hash can be replaced.
-        user.password_hash = hash_password(password)
+        # Only over the hash just checked, never over one a change stored meanwhile.
+        rehashed = _store(user, version, hash_password(password), version)
         db.session.commit()
-    return True
+        if not rehashed:
+            return None
+    return version
 
 
-def change_password(user: User, new_password: str) -> int:
-    """Store the new password and end every sign-in of ``user``, this browser's too.
+def change_password(user: User, new_password: str, *, version: int, sign_in: SignIn) -> int | None:
+    """Store the new password and end every sign-in of ``user``, ``sign_in``'s too.
 
-    Whoever knew the old password is signed out; the caller signs this browser in anew.
-    Returns how many sign-ins were ended.
+    ``version`` is the password version the current password was checked as, and
+    ``sign_in`` the sign-in asking. Whoever knew the old password is signed out; the caller
+    signs this browser in anew. Returns how many other sign-ins were ended, or None, with
+    nothing changed, if the password was changed or ``sign_in`` ended meanwhile.
     """
-    user.password_hash = hash_password(new_password)
-    ended = sign_ins.end_all(user)  # commits the new hash and the revocations together
+    new_hash = hash_password(new_password)
+    # Both in one transaction: of two changes at once only one wins, and a sign-in ended
+    # by another browser cannot go on to change the password.
+    if not (_store(user, version, new_hash, version + 1) and sign_ins.revoke(sign_in)):
+        db.session.rollback()
+        return None
+    ended = sign_ins.end_all(user)  # commits the hash and every revocation together
     events.emit(events.PASSWORD_CHANGED, user.username)
     return ended
+
+
+def _store(user: User, version: int, new_hash: str, new_version: int) -> bool:
+    """Replace the hash of password ``version`` (the caller commits); False if that is no
+    longer the current one."""
+    stored = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.password_version == version)
+        .values(password_hash=new_hash, password_version=new_version)
+    ).rowcount
+    return stored == 1
 
 
 def guessability_problem(password: str, username: str) -> str | None:

@@ -95,7 +95,8 @@ def keep_alive(sign_in: SignIn) -> bool:
         return True
     if not sign_in.remembered_at(now):
         try:
-            _revoke(SignIn.id == sign_in.id, now)
+            revoke(sign_in)
+            db.session.commit()
         except SQLAlchemyError as error:
             # The session ends anyway, and the row is out of force by its times alone.
             db.session.rollback()
@@ -106,10 +107,21 @@ def keep_alive(sign_in: SignIn) -> bool:
     return False
 
 
-def end(sign_in: SignIn) -> None:
-    """Revoke one sign-in: its session and remember cookies stop working at once."""
-    _revoke(SignIn.id == sign_in.id, utcnow())
-    events.emit(events.SIGN_INS_ENDED, sign_in.user.username)
+def end(sign_in: SignIn) -> bool:
+    """Revoke one sign-in: its session and remember cookies stop working at once.
+
+    False if it had ended already (another request may have ended it a moment ago).
+    """
+    ended = revoke(sign_in)
+    db.session.commit()
+    if ended:
+        events.emit(events.SIGN_INS_ENDED, sign_in.user.username)
+    return ended
+
+
+def revoke(sign_in: SignIn) -> bool:
+    """Revoke one sign-in in the caller's transaction; False if it was revoked already."""
+    return _revoke(SignIn.id == sign_in.id, utcnow()) == 1
 
 
 def end_all(user: User, *, keep: SignIn | None = None) -> int:
@@ -124,6 +136,7 @@ def end_all(user: User, *, keep: SignIn | None = None) -> int:
         which = and_(which, SignIn.id != keep.id)
     ended = _revoke(and_(which, in_force(now)), now)
     _revoke(which, now)
+    db.session.commit()
     events.emit(events.SIGN_INS_ENDED, user.username)
     return ended
 
@@ -159,11 +172,9 @@ def last_seen_resolution() -> timedelta:
 
 
 def _revoke(which: ColumnElement[bool], now: datetime) -> int:
-    revoked = db.session.execute(
+    return db.session.execute(
         update(SignIn).where(which, SignIn.revoked_at.is_(None)).values(revoked_at=now)
     ).rowcount
-    db.session.commit()
-    return revoked
 
 
 def _note_seen_after_the_page(sign_in_id: int, now: datetime) -> None:
@@ -172,8 +183,12 @@ def _note_seen_after_the_page(sign_in_id: int, now: datetime) -> None:
     @after_this_request
     def note_seen(response: Response) -> Response:
         try:
+            # Not if a parallel request (another tab) wrote it a moment ago: one write, not ten.
+            recently = now - last_seen_resolution()
             db.session.execute(
-                update(SignIn).where(SignIn.id == sign_in_id).values(last_seen_at=now)
+                update(SignIn)
+                .where(SignIn.id == sign_in_id, SignIn.last_seen_at <= recently)
+                .values(last_seen_at=now)
             )
             db.session.commit()
         except SQLAlchemyError as error:

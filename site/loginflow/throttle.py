@@ -4,7 +4,8 @@ Sign-in counts only **failures** (a wrong password: the ``sign_in_failed`` event
 typed username and per client address, so a person who types the right password is never
 slowed down, while a guesser is stopped after a few tries. Once a username is throttled
 even its right password waits: otherwise the throttle would tell a guesser which guess was
-right. Passwords typed while signed in (/reauth, a password change) count per account.
+right. Passwords typed while signed in (/reauth, a password change) count towards the
+account's username too.
 
 Each attempt **reserves** its place in the count before any password is checked, and
 gives it back only once it turns out not to be a failure. Counting after the answer
@@ -58,9 +59,10 @@ SIGN_IN_RULES: tuple[Rule, ...] = (
     ("THROTTLE_SIGN_IN_PER_USERNAME", _typed_username),
     ("THROTTLE_SIGN_IN_PER_ADDRESS", get_remote_address),
 )
-# The account's id, not its name or the sign-in: every browser of one account shares a count.
+# The signed-in account's count under its username: the same count as on /login, so every
+# browser of the account and the sign-in page share one budget of wrong passwords.
 PASSWORD_CHECK_RULES: tuple[Rule, ...] = (
-    ("THROTTLE_PASSWORD_CHECK_PER_USER", lambda: str(current_user.id)),
+    ("THROTTLE_SIGN_IN_PER_USERNAME", lambda: current_user.username.lower()),
 )
 REGISTER_RULES: tuple[Rule, ...] = (("THROTTLE_REGISTER_PER_ADDRESS", get_remote_address),)
 
