@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from loginflow import account
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
@@ -330,3 +331,20 @@ def test_an_id_too_large_for_the_database_is_no_sign_in(
     laptop: FlaskClient, sign_in_id: int
 ) -> None:
     assert post_from(laptop, f"/account/sign-ins/{sign_in_id}/end").status_code == 404
+
+
+def test_a_change_that_loses_a_race_signs_this_browser_out_and_changes_nothing(
+    app: Flask, laptop: FlaskClient, phone: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What passwords.change_password answers when another browser changed the password,
+    # or ended this sign-in, between this one's check and its change.
+    monkeypatch.setattr(account, "change_password", lambda *_, **__: None)
+    response = change_password(laptop)
+    assert response.headers["Location"] == "/login"
+    assert flashes(laptop.get("/login").text) == [
+        "Nothing was changed: another browser signed this one out."
+    ]
+    assert not is_signed_in(laptop)
+    assert is_signed_in(phone)
+    with app.app_context():
+        assert check_password_hash(db.session.scalar(select(User.password_hash)), PASSWORD)

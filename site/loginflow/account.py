@@ -76,32 +76,30 @@ def sign_out_everywhere() -> Response:
 def change_password_page() -> ResponseReturnValue:
     """Change the password: every other browser is signed out, this one starts anew."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        version = password_matches(user, form.current_password.data)
-        if version is None:
-            form.current_password.errors.append("That is not your current password.")
-        else:
-            this_sign_in = user.sign_in
-            remembered = this_sign_in.remembered_at(utcnow())
-            if (
-                change_password(user, form.new_password.data, version=version, sign_in=this_sign_in)
-                is None
-            ):
-                # Another browser changed the password or ended this sign-in a moment ago.
-                sign_out()
-                flash("Nothing was changed: another browser signed this one out.", "error")
-                return redirect(url_for("auth.login"))
-            # A new SignIn, session and remember cookie: none from before the change works.
-            sign_in(user, password_version=version + 1, remember_me=remembered)
-            flash(
-                "Your password is changed. Every other browser where you were signed in "
-                "is signed out.",
-                "success",
-            )
-            return redirect(url_for("account.show"))
-    page = render_template("change_password.html", form=form)
-    return page, 422 if form.errors else 200
+    if not form.validate_on_submit():
+        return _password_page(form)
+    user = current_user._get_current_object()
+    version = password_matches(user, form.current_password.data)
+    if version is None:
+        form.current_password.errors.append("That is not your current password.")
+        return _password_page(form)
+    remembered = user.sign_in.remembered_at(utcnow())
+    if change_password(user, form.new_password.data, version=version, sign_in=user.sign_in) is None:
+        # Another browser changed the password or ended this sign-in a moment ago.
+        sign_out()
+        flash("Nothing was changed: another browser signed this one out.", "error")
+        return redirect(url_for("auth.login"))
+    # A new SignIn, session and remember cookie: none from before the change works.
+    sign_in(user, password_version=version + 1, remember_me=remembered)
+    flash(
+        "Your password is changed. Every other browser where you were signed in is signed out.",
+        "success",
+    )
+    return redirect(url_for("account.show"))
+
+
+def _password_page(form: ChangePasswordForm) -> ResponseReturnValue:
+    return render_template("change_password.html", form=form), 422 if form.errors else 200
 
 
 def _browsers(count: int) -> str:
