@@ -29,11 +29,9 @@ class Config:
     # A relative SQLite path lives in the instance folder. Any SQLAlchemy URL works.
     SQLALCHEMY_DATABASE_URI = "sqlite:///loginflow.sqlite"
     # A connection that died while idle (a database restart) is replaced, not used and failed.
-    # hide_parameters: an error names the statement, never its values (a password hash).
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {
-        "pool_pre_ping": True,
-        "hide_parameters": True,
-    }
+    # Whatever is set here, settings.py adds hide_parameters: an error names its statement,
+    # never the values (a password hash).
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
 
     # None trusts any Host header; a list refuses other hosts with a 400. Production needs one,
     # or a forged Host could steer redirects and links to another site.

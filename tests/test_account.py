@@ -6,7 +6,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash
 
 from loginflow import account
@@ -333,18 +333,30 @@ def test_an_id_too_large_for_the_database_is_no_sign_in(
     assert post_from(laptop, f"/account/sign-ins/{sign_in_id}/end").status_code == 404
 
 
-def test_a_change_that_loses_a_race_signs_this_browser_out_and_changes_nothing(
+def test_a_change_that_loses_a_race_sets_no_cookie_and_changes_nothing(
     app: Flask, laptop: FlaskClient, phone: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # What passwords.change_password answers when another browser changed the password,
-    # or ended this sign-in, between this one's check and its change.
+    """Another browser changed the password or ended this sign-in meanwhile, or this is the
+    second click of a double click, whose first click's new cookies must stand."""
     monkeypatch.setattr(account, "change_password", lambda *_, **__: None)
     response = change_password(laptop)
-    assert response.headers["Location"] == "/login"
-    assert flashes(laptop.get("/login").text) == [
-        "Nothing was changed: another browser signed this one out."
-    ]
-    assert not is_signed_in(laptop)
+    assert response.headers["Location"] == "/account"
+    assert response.headers.getlist("Set-Cookie") == []
     assert is_signed_in(phone)
     with app.app_context():
         assert check_password_hash(db.session.scalar(select(User.password_hash)), PASSWORD)
+
+
+def test_a_sign_in_newer_than_this_browsers_password_cannot_be_ended_from_it(
+    app: Flask, laptop: FlaskClient, phone: FlaskClient
+) -> None:
+    """The laptop's page was loaded before the phone changed the password."""
+    with app.app_context():
+        db.session.execute(
+            update(SignIn).where(SignIn.user_agent == SAFARI_ON_IOS).values(password_version=2)
+        )
+        db.session.commit()
+        phone_row = db.session.scalar(select(SignIn).where(SignIn.user_agent == SAFARI_ON_IOS))
+    assert post_from(laptop, f"/account/sign-ins/{phone_row.id}/end").status_code == 404
+    with app.app_context():
+        assert db.session.get(SignIn, phone_row.id).revoked_at is None

@@ -4,6 +4,7 @@ import io
 import logging
 from datetime import datetime, timedelta
 
+import click
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -181,9 +182,8 @@ def add_sign_ins(app: Flask, **rows: dict[str, datetime | None]) -> None:
                 SignIn(
                     user=alice,
                     user_agent=label,
-                    session_began_by="password",
                     password_version=1,
-                    **times,
+                    **SignIn.new_session("password") | times,
                 )
             )
         db.session.commit()
@@ -330,3 +330,24 @@ def test_a_windows_line_ending_is_not_part_of_the_password(
     # A real pipe keeps the "\r"; CliRunner's input would turn "\r\n" into "\n" first.
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\r\n", newline=""))
     assert cli._read_new_password() == (PASSWORD, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("line", "outcome"),
+    [
+        (f"\ufeff{PASSWORD}\n", (PASSWORD, PASSWORD)),  # a byte-order mark is not typed
+        (f"{PASSWORD}\x85\n", "Error: The password must not hold control characters."),
+        (f"{PASSWORD}\u2028\n", "Error: The password must not hold control characters."),
+        (f"{PASSWORD}\udcff\n", "Error: The password must be text in the terminal's encoding."),
+    ],
+)
+def test_a_piped_password_is_what_a_person_could_type(
+    monkeypatch: pytest.MonkeyPatch, line: str, outcome: tuple[str, str] | str
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(line, newline=""))
+    if isinstance(outcome, tuple):
+        assert cli._read_new_password() == outcome
+    else:
+        with pytest.raises(click.ClickException) as refused:
+            cli._read_new_password()
+        assert f"Error: {refused.value.format_message()}" == outcome

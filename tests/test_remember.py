@@ -185,3 +185,18 @@ def test_flask_logins_own_remember_cookie_signs_nobody_in(app: Flask, remembered
         user_id = db.session.scalar(select(User.id))
     browser.set_cookie("remember_token", f"{user_id}|forged")
     assert not is_signed_in(browser)
+
+
+def test_tabs_restored_at_once_share_one_session(app: Flask, remembered: str) -> None:
+    """Each tab of a restarted browser sends the same remember cookie at the same moment."""
+    tabs = [restarted(app, remembered) for _ in range(3)]
+    for tab in tabs:
+        assert is_signed_in(tab)  # the first rotates; the others come within the grace period
+    tokens = set()
+    for tab in tabs:
+        with tab.session_transaction() as session:
+            tokens.add(session["_user_id"])
+    assert len(tokens) == 1  # no tab's restore ended another's session
+    response = tabs[0].get("/account")
+    assert response.status_code == 200
+    assert set_cookie(response, "remember") is None  # its session works: no second restore

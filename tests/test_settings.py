@@ -1,5 +1,6 @@
 """Choosing and checking settings: environment overrides, secret keys, durations."""
 
+import sqlite3
 import stat
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -292,3 +293,39 @@ def test_processes_inventing_the_key_at_once_all_get_the_same_full_key(tmp_path:
             assert len(set(keys)) == 1, keys
             assert len(keys[0]) == 64
             assert sorted(p.name for p in Path(instance).iterdir()) == ["secret_key"]
+
+
+def test_sql_parameters_stay_hidden_whatever_engine_options_are_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SQLALCHEMY_ENGINE_OPTIONS", '{"pool_pre_ping": true}')
+    options = create_app(TestingConfig).config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options == {"pool_pre_ping": True, "hide_parameters": True}
+
+
+def test_a_database_that_cannot_be_opened_stops_the_start_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", f'"sqlite:///{tmp_path}/no/such/dir/db"')
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(TestingConfig)
+    assert str(refused.value) == (
+        "The database cannot be used (OperationalError): check FLASK_SQLALCHEMY_DATABASE_URI."
+    )
+
+
+def test_a_database_made_by_an_earlier_version_stops_the_start_and_says_what_it_lacks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    database = tmp_path / "old.sqlite"
+    with sqlite3.connect(database) as old:
+        old.execute(
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, username, password_hash, created_at)"
+        )
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", f'"sqlite:///{database}"')
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(TestingConfig)
+    assert str(refused.value) == (
+        "The database was made by an earlier version of loginflow (it lacks "
+        "users.password_version): move it away to start afresh."
+    )

@@ -177,11 +177,13 @@ def test_in_force_and_timeout_agree(
         user = db.session.scalar(select(User)) or User(username="alice", password_hash="x")
         row = SignIn(
             user=user,
-            session_began_by="password",
             password_version=1,
-            last_seen_at=NOW - seen,
-            created_at=NOW - seen - created_extra,
-            remember_expires_at=NOW + remember if remember is not None else None,
+            **SignIn.new_session("password")
+            | {
+                "last_seen_at": NOW - seen,
+                "created_at": NOW - seen - created_extra,
+                "remember_expires_at": NOW + remember if remember is not None else None,
+            },
         )
         db.session.add(row)
         db.session.commit()
@@ -269,3 +271,16 @@ def test_tabs_that_find_last_seen_stale_at_once_write_it_once(
         finally:
             event.remove(db.engine, "after_cursor_execute", count)
     assert updates == [1, 0]
+
+
+def test_ending_all_but_this_one_spares_a_sign_in_made_by_a_newer_password(
+    app: Flask, client: FlaskClient
+) -> None:
+    register(client)
+    log_in(app.test_client())
+    with app.app_context():
+        older, newer = db.session.scalars(select(SignIn).order_by(SignIn.id)).all()
+        newer.password_version = 2  # made by a password change that raced this request
+        db.session.commit()
+        assert sign_ins.end_all(older.user, keep=older) == 0
+        assert db.session.get(SignIn, newer.id).revoked_at is None

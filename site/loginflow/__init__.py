@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from . import (
     account,
@@ -20,6 +20,7 @@ from . import (
     throttle,
 )
 from .extensions import csrf, db, login_manager
+from .models import create_tables
 from .settings import ConfigurationError, load_settings
 
 # The project root, which holds templates/, static/ and instance/ beside site/.
@@ -58,5 +59,17 @@ def create_app(config: type | None = None) -> Flask:
     cli.init_app(app)
 
     with app.app_context():
-        db.create_all()
+        try:
+            missing = create_tables()
+        except SQLAlchemyError as error:
+            # The kind of error only: the message may quote a URL with its password.
+            kind = type(getattr(error, "orig", error)).__name__
+            raise ConfigurationError(
+                f"The database cannot be used ({kind}): check FLASK_SQLALCHEMY_DATABASE_URI."
+            ) from None
+    if missing:
+        raise ConfigurationError(
+            f"The database was made by an earlier version of loginflow (it lacks "
+            f"{', '.join(missing)}): move it away to start afresh."
+        )
     return app

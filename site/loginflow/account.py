@@ -39,8 +39,13 @@ def show() -> str:
 def end_sign_in(sign_in_id: int) -> Response:
     """End another browser's sign-in: its next request is signed out."""
     row = db.session.get(SignIn, sign_in_id)
-    # Another account's sign-in answers like one that never existed.
-    if row is None or row.user_id != current_user.id:
+    # Another account's sign-in answers like one that never existed; so does one made after
+    # a password change this browser's sign-in predates (it is ended, or about to be).
+    if (
+        row is None
+        or row.user_id != current_user.id
+        or row.password_version != current_user.sign_in.password_version
+    ):
         abort(404)
     if row.id == current_user.sign_in.id:
         flash("To end this browser's sign-in, use Sign out.", "info")
@@ -85,10 +90,10 @@ def change_password_page() -> ResponseReturnValue:
         return _password_page(form)
     remembered = user.sign_in.remembered_at(utcnow())
     if change_password(user, form.new_password.data, version=version, sign_in=user.sign_in) is None:
-        # Another browser changed the password or ended this sign-in a moment ago.
-        sign_out()
-        flash("Nothing was changed: another browser signed this one out.", "error")
-        return redirect(url_for("auth.login"))
+        # Changed or ended a moment ago: by another browser (then this one is signed out
+        # already), or by this one's own first click of a double click. No cookie is set,
+        # not even a message in the session, so the first click's new cookies stand.
+        return redirect(url_for("account.show"))
     # A new SignIn, session and remember cookie: none from before the change works.
     sign_in(user, password_version=version + 1, remember_me=remembered)
     flash(

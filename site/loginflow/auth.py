@@ -52,9 +52,11 @@ def sign_in(user: User, *, password_version: int, remember_me: bool) -> None:
     """
     _end_current_sign_in()
     row = SignIn(
-        user=user, user_agent=request.user_agent.string[:512], password_version=password_version
+        user=user,
+        user_agent=request.user_agent.string[:512],
+        password_version=password_version,
+        **SignIn.new_session("password"),
     )
-    row.begin_session("password")
     db.session.add(row)
     token = remember.issue(row) if remember_me else None
     db.session.commit()
@@ -72,7 +74,8 @@ def sign_in(user: User, *, password_version: int, remember_me: bool) -> None:
 def restore_from_remember_cookie() -> None:
     """Before each request: no live session but a valid remember cookie starts a new one.
 
-    The new session is not fresh: a password was not typed in this browser session.
+    The new session is not fresh: a password was not typed in this browser session. Its
+    token was drawn by ``remember.redeem``, together with the new validator.
     """
     if (
         request.endpoint == "static"
@@ -84,8 +87,6 @@ def restore_from_remember_cookie() -> None:
         row = remember.redeem()
         if row is None:
             return
-        row.begin_session("remember-me")
-        db.session.commit()
     except SQLAlchemyError as error:
         # A database that refuses writes leaves this browser signed out for now, pages
         # readable and the cookie as it was: the next request tries again.

@@ -6,6 +6,7 @@ value prints one line, ``Error: ...``, and exits with status 1, so scripts can r
 """
 
 import sys
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -144,9 +145,13 @@ def _read_new_password() -> tuple[str, str]:
         raise click.ClickException(
             "The password must be text in the terminal's encoding."
         ) from None
-    # A line ending, as Windows writes it too, is not part of the password.
-    password = line.removesuffix("\n").removesuffix("\r")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in password):
-        # Nobody can type these into the sign-in form; surrogates cannot even be hashed.
+    # A line ending, as Windows writes it too, and a byte-order mark, as Windows editors
+    # begin a file with, are not part of the password.
+    password = line.removesuffix("\n").removesuffix("\r").removeprefix("\ufeff")
+    categories = {unicodedata.category(c) for c in password}
+    if "Cs" in categories:  # what undecodable bytes become: they cannot even be hashed
+        raise click.ClickException("The password must be text in the terminal's encoding.")
+    if categories & {"Cc", "Zl", "Zp"}:
+        # Control characters and line separators: nobody can type them into the form.
         raise click.ClickException("The password must not hold control characters.")
     return password, password

@@ -40,7 +40,7 @@ ASK_AGAIN = "Please type your password again to continue."
 def mark_fresh() -> None:
     """This browser session has just been given the password."""
     session[FRESH] = True
-    session[FRESH_AT] = int(utcnow().timestamp())
+    session[FRESH_AT] = utcnow().timestamp()
 
 
 def _lapse_stale_freshness() -> None:

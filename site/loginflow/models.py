@@ -2,9 +2,10 @@
 
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Index, Select, String, func, select
+from sqlalchemy import DateTime, ForeignKey, Index, Select, String, func, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -77,9 +78,7 @@ class SignIn(db.Model):
     # The browser's current session: the random token its session cookie holds, how it
     # began ("password" or "remember-me") and when. Not a secret on its own: a session
     # cookie must also be signed with SECRET_KEY, so it is stored as it is.
-    session_token: Mapped[str] = mapped_column(
-        String(32), unique=True, default=lambda: secrets.token_urlsafe(16)
-    )
+    session_token: Mapped[str] = mapped_column(String(32), unique=True)
     session_began_by: Mapped[str] = mapped_column(String(16))
     session_began_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The User's password_version when the password was checked for this sign-in.
@@ -97,14 +96,18 @@ class SignIn(db.Model):
 
     user: Mapped[User] = relationship()
 
-    def begin_session(self, how: str) -> None:
-        """A new browser session on this sign-in: copies of the previous session cookie die.
-
-        ``how`` is "password" or "remember-me". Beginning is a use, so the idle time restarts.
-        """
-        self.session_token = secrets.token_urlsafe(16)
-        self.session_began_by = how
-        self.session_began_at = self.last_seen_at = utcnow()
+    @staticmethod
+    def new_session(how: str) -> dict[str, Any]:
+        """The columns of a new browser session on a sign-in, begun by ``how`` ("password"
+        or "remember-me"): a new token, so copies of the previous session cookie die, and
+        a use, so the idle time restarts."""
+        now = utcnow()
+        return {
+            "session_token": secrets.token_urlsafe(16),
+            "session_began_by": how,
+            "session_began_at": now,
+            "last_seen_at": now,
+        }
 
     def remembered_at(self, moment: datetime) -> bool:
         """Whether this sign-in's remember cookie can still restore a session at ``moment``."""
@@ -123,3 +126,18 @@ class SignIn(db.Model):
             .options(contains_eager(cls.user))
             .where(cls.revoked_at.is_(None), cls.password_version == User.password_version)
         )
+
+
+def create_tables() -> list[str]:
+    """Create the tables that are missing; the columns missing from those that exist.
+
+    ``create_all`` adds no column to a table that exists, so a database made by an earlier
+    version would fail on every request instead: the caller refuses to start with it.
+    """
+    db.create_all()
+    inspector = inspect(db.engine)
+    missing = []
+    for table in db.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
+    return missing

@@ -105,6 +105,10 @@ def _rotate(sign_in: SignIn, presented: str, now: datetime) -> bool:
             remember_validator_hash=_digest(validator),
             remember_previous_validator_hash=presented,
             remember_rotated_at=now,
+            # The new session's token in the same write: tabs restoring in parallel, which
+            # lose this race and pass by the grace period, then share the winner's session
+            # instead of each drawing a token that ends the one before.
+            **SignIn.new_session("remember-me"),
         )
         .execution_options(synchronize_session=False)
     ).rowcount

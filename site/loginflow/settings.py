@@ -88,6 +88,7 @@ def load_settings(app: Flask, config: type | None) -> None:
         if not isinstance(settings[key], bool):
             raise ConfigurationError(f"FLASK_{key} must be true or false, not {settings[key]!r}.")
     _check_cookies(settings)
+    _hide_sql_parameters(settings)
     _check_trusted_hosts(settings["TRUSTED_HOSTS"], required=settings["PRODUCTION"])
     _check_hash_method(settings["PASSWORD_HASH_METHOD"], testing=settings["TESTING"])
     if settings["PRODUCTION"]:
@@ -156,6 +157,14 @@ def _check_cookies(settings: Config) -> None:
     # Lax or Strict: with None, other sites' forms would carry the session (CSRF's first line).
     if settings["SESSION_COOKIE_SAMESITE"] not in ("Lax", "Strict"):
         raise ConfigurationError("FLASK_SESSION_COOKIE_SAMESITE must be Lax or Strict.")
+
+
+def _hide_sql_parameters(settings: Config) -> None:
+    options = settings.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    if not isinstance(options, dict):
+        raise ConfigurationError("FLASK_SQLALCHEMY_ENGINE_OPTIONS must be a JSON object.")
+    # Forced, not a default: a statement's values (a password hash) never reach a log line.
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "hide_parameters": True}
 
 
 def _check_trusted_hosts(hosts: Any, *, required: bool) -> None:

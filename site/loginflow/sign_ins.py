@@ -128,12 +128,13 @@ def end_all(user: User, *, keep: SignIn | None = None) -> int:
     """Revoke every sign-in of ``user`` but ``keep``; how many of them were in force.
 
     Those already out of force are revoked too, so that no later, longer timeout setting
-    can bring one back.
+    can bring one back. With ``keep``, only sign-ins of its password version: one made by a
+    password change racing this request is newer, and not ``keep``'s to end.
     """
     now = utcnow()
     which = SignIn.user_id == user.id
     if keep is not None:
-        which = and_(which, SignIn.id != keep.id)
+        which = and_(which, SignIn.id != keep.id, SignIn.password_version == keep.password_version)
     ended = _revoke(and_(which, in_force(now)), now)
     _revoke(which, now)
     db.session.commit()
