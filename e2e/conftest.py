@@ -5,6 +5,8 @@ Tests share one server (TestingConfig, a fresh database) unless marked
 to each value, shared only with tests that ask for the same settings.
 """
 
+import os
+import shlex
 from collections.abc import Generator, Iterator, Mapping
 from typing import Any
 
@@ -24,6 +26,19 @@ def pytest_configure(config: pytest.Config) -> None:
         "site_settings(**settings): run against a loginflow server started with "
         "FLASK_<KEY>=<value> for each setting",
     )
+    # A failing test keeps a Playwright trace (a screenshot of every step) under
+    # test-results/, unless --tracing says otherwise. Set here rather than in pyproject's
+    # addopts, so that the unit tests run without the Playwright plugin. No --screenshot: it
+    # photographs every page as its context closes, passing tests too, which cost about a
+    # tenth of the browser suite's time.
+    if not _given(config, "--tracing"):
+        config.option.tracing = "retain-on-failure"
+
+
+def _given(config: pytest.Config, option: str) -> bool:
+    """Whether ``option`` is on the command line or in PYTEST_ADDOPTS."""
+    args = [*shlex.split(os.environ.get("PYTEST_ADDOPTS", "")), *config.invocation_params.args]
+    return any(arg == option or arg.startswith(f"{option}=") for arg in args)
 
 
 @pytest.hookimpl(wrapper=True)

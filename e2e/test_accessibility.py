@@ -89,7 +89,7 @@ PAGES: dict[str, dict[str, Visit]] = {
         "sign-in": Visit(go("/account"), "Sign in"),
         "sign-in-failed": Visit(fail_to_sign_in, "Sign in"),
         "cookie-lab": Visit(go("/cookies/"), "Cookie lab"),
-        "not-found": Visit(go("/no/such/page"), "Not Found"),
+        "not-found": Visit(go("/no/such/page"), "Page not found"),
     },
     "signed-in": {
         # First: the account was just registered, so this page also shows the welcome flash;
@@ -102,7 +102,7 @@ PAGES: dict[str, dict[str, Visit]] = {
         # Opened directly, so without the flash that a stale session arrives with.
         "reauth": Visit(go("/reauth?next=/account/password"), "Confirm your password"),
         "clear-session-warning": Visit(clear_session_warning, "Clear the whole session?"),
-        "not-found": Visit(go("/no/such/page"), "Not Found"),
+        "not-found": Visit(go("/no/such/page"), "Page not found"),
     },
 }
 CASES = [

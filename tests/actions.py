@@ -9,7 +9,7 @@ from werkzeug.test import TestResponse
 PASSWORD = "correct horse battery staple"
 
 
-def csrf_token(client: FlaskClient, path: str = "/register") -> str:
+def csrf_token(client: FlaskClient, path: str = "/cookies/") -> str:
     """The CSRF token a browser would find in the form at ``path``."""
     page = client.get(path).text
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
@@ -37,7 +37,8 @@ def log_in(
 
 
 def log_out(client: FlaskClient) -> TestResponse:
-    return client.post("/logout", data={"csrf_token": csrf_token(client)})
+    """Press the header's Sign out button on the home page."""
+    return client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 
 
 def set_cookie(response: TestResponse, name: str) -> str | None:

@@ -1,6 +1,7 @@
 """The cookie lab: each Set-Cookie it sends and each session operation it makes."""
 
 import base64
+import json
 import re
 import zlib
 
@@ -10,19 +11,41 @@ from flask.testing import FlaskClient
 
 from .actions import attributes, csrf_token, log_in, register, set_cookie
 
+LIFETIME_CHOICES = ("session", "minute", "day", "year")
+
 
 def save_theme(client: FlaskClient, theme: str = "dark", lifetime: str = "day"):
-    data = {"theme": theme, "lifetime": lifetime, "csrf_token": csrf_token(client)}
+    data = {"theme": theme, "lifetime": lifetime, "csrf_token": csrf_token(client, "/cookies/")}
     return client.post("/cookies/theme", data=data)
 
 
 def post(client: FlaskClient, path: str, **data: str):
-    return client.post(path, data=data | {"csrf_token": csrf_token(client)})
+    return client.post(path, data=data | {"csrf_token": csrf_token(client, "/cookies/")})
 
 
 def session_contents(client: FlaskClient) -> dict:
     with client.session_transaction() as session:
         return dict(session)
+
+
+def section(page: str, section_id: str) -> str:
+    """The HTML of the lab's part with this id: a card, or the part of a card it begins."""
+    start = page.index(f'id="{section_id}"')
+    ends = [page.find(end, start) for end in ('<section class="card"', "</section>")]
+    return page[start : min(end for end in ends if end != -1)]
+
+
+def checked_lifetime(page: str) -> list[str]:
+    """The values of the checked "Keep it for" radios."""
+    return re.findall(r'<input checked id="lifetime-\d" name="lifetime"[^>]* value="(\w+)"', page)
+
+
+def legend_keys(page: str) -> list[str]:
+    return re.findall(r"<dt><code>([^<]+)</code></dt>", section(page, "session"))
+
+
+def header(page: str) -> str:
+    return page[page.index("<header") : page.index("</header>")]
 
 
 @pytest.mark.parametrize(
@@ -116,17 +139,37 @@ def test_note_is_set_read_with_a_default_and_popped(client: FlaskClient) -> None
     assert "There was no note to remove." in client.get("/cookies/").text
 
 
-@pytest.mark.parametrize(
-    ("note", "message"), [("", "Type a note first."), ("x" * 201, "Keep the note to 200")]
-)
+BAD_NOTES = {
+    "empty": ("", "Type a note first."),
+    "only spaces": ("   ", "Type a note first."),
+    "only whitespace": ("\t \r\n ", "Type a note first."),
+    "too long": ("x" * 201, "Keep the note to 200"),
+}
+
+
+@pytest.mark.parametrize(("note", "message"), BAD_NOTES.values(), ids=BAD_NOTES.keys())
 def test_bad_note_is_refused_and_the_old_one_kept(
     client: FlaskClient, note: str, message: str
 ) -> None:
     post(client, "/cookies/note", note="keep me")
     response = post(client, "/cookies/note", note=note)
     assert response.status_code == 422
-    assert message in response.text
+    assert message in section(response.text, "session-note")
+    assert "Saved:" not in response.text
     assert session_contents(client)["note"] == "keep me"
+
+
+def test_a_note_of_only_spaces_saves_nothing(client: FlaskClient) -> None:
+    response = post(client, "/cookies/note", note="   ")
+    assert response.status_code == 422
+    assert "Type a note first." in response.text
+    assert "note" not in session_contents(client)
+    assert "Saved:" not in client.get("/cookies/").text
+
+
+def test_a_note_is_saved_without_its_surrounding_spaces(client: FlaskClient) -> None:
+    post(client, "/cookies/note", note="  buy milk  ")
+    assert session_contents(client)["note"] == "buy milk"
 
 
 def test_lab_shows_the_session_decoded_and_secrets_shortened(client: FlaskClient) -> None:
@@ -161,6 +204,22 @@ def test_lab_never_shows_the_remember_validator(client: FlaskClient) -> None:
     assert remember[:8] + "…" in page
 
 
+@pytest.mark.parametrize(
+    "confirm", [None, "", "no", "YES", "yes ", "1"], ids=lambda value: repr(value)
+)
+def test_clearing_without_confirm_yes_clears_nothing(client: FlaskClient, confirm: str) -> None:
+    register(client)
+    post(client, "/cookies/note", note="still here")
+    client.get("/cookies/")  # shows, and so forgets, the lab's answer to Save note
+    before = session_contents(client)
+    assert before["note"] == "still here"
+    response = post(client, "/cookies/clear", **({} if confirm is None else {"confirm": confirm}))
+    assert response.status_code == 200
+    assert "Clear the whole session?" in response.text
+    assert session_contents(client) == before
+    assert client.get("/account").status_code == 200
+
+
 def test_clearing_the_session_warns_a_signed_in_user_first(client: FlaskClient) -> None:
     register(client)
     response = post(client, "/cookies/clear")
@@ -173,10 +232,11 @@ def test_clearing_the_session_signs_out(client: FlaskClient, app: Flask) -> None
     register(client)
     post(client, "/cookies/note", note="gone soon")
     response = post(client, "/cookies/clear", confirm="yes")
-    assert response.headers["Location"] == "/cookies/?cleared=1"
+    assert response.headers["Location"] == "/cookies/?cleared=1&had_sign_in=1#clear"
     assert session_contents(client) == {}
     page = client.get(response.headers["Location"]).text
-    assert "You are signed out." in page
+    assert "You are signed out." in section(page, "clear")
+    assert "Signed in as" not in header(page)
     assert client.get("/account").status_code == 302
 
 
@@ -187,7 +247,8 @@ def test_clearing_the_session_with_a_remember_cookie_shows_the_restore(
     log_in(client, remember=True)
     response = post(client, "/cookies/clear", confirm="yes")
     page = client.get(response.headers["Location"])
-    assert "restored from the remember cookie and not fresh" in page.text
+    assert "restored from the remember cookie and not fresh" in section(page.text, "clear")
+    assert "Signed in as <strong>alice</strong>" in header(page.text)
     assert set_cookie(page, "remember") is not None  # rotated on the restore
     assert "No: restored" in client.get("/account").text
 
@@ -267,3 +328,196 @@ def test_lab_lists_a_bounded_number_of_cookies_its_own_first(client: FlaskClient
     assert "<code>theme</code>" in page
     assert "<code>session</code>" in page
     assert page.count("Not set by this site.") == 18  # 20 rows in all
+
+
+SECTION_OF_EACH_BUTTON = {
+    "Save theme": ("/cookies/theme", {"theme": "dark", "lifetime": "day"}, "#theme"),
+    "Delete theme cookie": ("/cookies/theme/delete", {}, "#theme"),
+    "Save note": ("/cookies/note", {"note": "buy milk"}, "#session-note"),
+    "Remove note": ("/cookies/note/remove", {}, "#session-note"),
+    "Clear the whole session": ("/cookies/clear", {}, "#clear"),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "anchor"), SECTION_OF_EACH_BUTTON.values(), ids=SECTION_OF_EACH_BUTTON.keys()
+)
+def test_each_button_brings_the_page_back_to_its_section(
+    client: FlaskClient, path: str, data: dict, anchor: str
+) -> None:
+    response = post(client, path, **data)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("/cookies/")
+    assert location.endswith(anchor)
+    page = client.get(location).text
+    assert f'id="{anchor[1:]}"' in page
+    # What the button did is said in that section, and only there.
+    result = re.findall(r'<(?:p|div) class="flash[^"]*" role="status">', page)
+    assert len(result) == 1
+    assert 'role="status"' in section(page, anchor[1:])
+
+
+@pytest.mark.parametrize(
+    ("path", "section_id"),
+    [
+        ("/cookies/theme", "theme"),
+        ("/cookies/theme/delete", "theme"),
+        ("/cookies/note", "session-note"),
+        ("/cookies/note/remove", "session-note"),
+    ],
+)
+def test_each_form_posts_to_its_section_so_errors_show_there(
+    client: FlaskClient, path: str, section_id: str
+) -> None:
+    assert f'action="{path}#{section_id}"' in section(client.get("/cookies/").text, section_id)
+
+
+def test_saving_a_note_says_so_in_the_note_section_once(client: FlaskClient) -> None:
+    post(client, "/cookies/note", note="buy milk")
+    page = client.get("/cookies/").text
+    note = section(page, "session-note")
+    assert '<p class="flash flash-success" role="status">Saved: session[' in note
+    assert 'class="flash' not in page.replace(note, "")
+    # Said once: the next page no longer says it.
+    assert "Saved: session[" not in section(client.get("/cookies/").text, "session-note")
+
+
+def test_a_refused_note_is_explained_in_the_note_section(client: FlaskClient) -> None:
+    response = post(client, "/cookies/note", note="")
+    assert 'aria-invalid="true"' in section(response.text, "session-note")
+    assert "Type a note first." in section(response.text, "session-note")
+
+
+@pytest.mark.parametrize("lifetime", LIFETIME_CHOICES)
+def test_keep_it_for_stays_as_chosen_after_saving(client: FlaskClient, lifetime: str) -> None:
+    response = save_theme(client, "dark", lifetime)
+    assert checked_lifetime(client.get(response.headers["Location"]).text) == [lifetime]
+
+
+@pytest.mark.parametrize("query", ["", "?keep=forever", "?keep="])
+def test_keep_it_for_starts_at_until_the_browser_closes(client: FlaskClient, query: str) -> None:
+    assert checked_lifetime(client.get(f"/cookies/{query}").text) == ["session"]
+
+
+def test_a_refused_theme_keeps_the_lifetime_that_was_sent(client: FlaskClient) -> None:
+    response = post(client, "/cookies/theme", lifetime="year")
+    assert response.status_code == 422
+    assert checked_lifetime(response.text) == ["year"]
+
+
+def test_session_legend_explains_each_key_present_and_no_other(client: FlaskClient) -> None:
+    register(client)
+    post(client, "/cookies/note", note="mine")
+    sent = session_contents(client)  # what the next request's cookie holds
+    assert {"_user_id", "_fresh", "_fresh_at", "_id", "csrf_token", "note"} <= set(sent)
+    page = client.get("/cookies/").text
+    assert sorted(legend_keys(page)) == sorted(sent)
+    explained = section(page, "session")
+    assert "The session token of your sign-in" in explained
+    assert "When you typed your password" in explained
+    assert "The forms&#39; CSRF token" in explained
+    assert "Yours: the note you saved" in explained
+    assert "Any other key" not in explained
+
+
+def test_session_legend_explains_flashes_waiting_for_the_next_page(client: FlaskClient) -> None:
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "for the next page")]
+    page = client.get("/cookies/").text
+    assert "_flashes" in legend_keys(page)
+    assert "Messages waiting for the next page" in section(page, "session")
+
+
+def test_session_legend_names_keys_this_site_never_sets_as_others(client: FlaskClient) -> None:
+    forged = _unsigned(json.dumps({"note": "x", "is_admin": True}).encode())
+    client.set_cookie("session", forged)
+    page = client.get("/cookies/").text
+    assert legend_keys(page) == ["note"]
+    assert "<dt>Any other key</dt><dd>Not set by this site.</dd>" in page
+
+
+def test_session_legend_is_left_out_for_a_session_that_is_no_object(client: FlaskClient) -> None:
+    client.set_cookie("session", _unsigned(b"[1, 2]"))
+    page = client.get("/cookies/").text
+    assert "What each key is" not in page
+
+
+def _sign_in_and_clear(client: FlaskClient, *, remember: bool) -> str:
+    register(client)
+    log_in(client, remember=remember)
+    return post(client, "/cookies/clear", confirm="yes").headers["Location"]
+
+
+def _visitor_clears(client: FlaskClient) -> str:
+    post(client, "/cookies/note", note="a visitor's note")
+    return post(client, "/cookies/clear").headers["Location"]
+
+
+def _remembered_then_reloaded(client: FlaskClient) -> str:
+    location = _sign_in_and_clear(client, remember=True)
+    client.get(location)  # the remember cookie restores the sign-in here
+    return location  # the same page again: signed in, but not restored on this request
+
+
+def _remember_cookie_that_brings_nothing_back(client: FlaskClient) -> str:
+    register(client)
+    client.set_cookie("remember", "unknown-selector:wrong-validator")
+    return post(client, "/cookies/clear", confirm="yes").headers["Location"]
+
+
+# How the session came to be cleared: what the page after it must say, and whether the
+# header says "Signed in as". The two must agree in every state.
+CLEARED_STATES = {
+    "visitor": (
+        _visitor_clears,
+        ["You were not signed in", "You are still signed out."],
+        False,
+    ),
+    "signed in": (
+        lambda client: _sign_in_and_clear(client, remember=False),
+        ["Your sign-in lived in the session", "You are signed out.", "Had you signed in with"],
+        False,
+    ),
+    "signed in, remembered": (
+        lambda client: _sign_in_and_clear(client, remember=True),
+        ["Your sign-in lived in the session", "you are signed in again, restored"],
+        True,
+    ),
+    "signed in, remembered, page reloaded": (
+        _remembered_then_reloaded,
+        ["Your sign-in lived in the session", "You are signed in now, as <strong>alice</strong>"],
+        True,
+    ),
+    "signed in, remember cookie brings nothing back": (
+        _remember_cookie_that_brings_nothing_back,
+        ["Your sign-in lived in the session", "You are signed out.", "brought no sign-in back"],
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("clear", "said", "signed_in"), CLEARED_STATES.values(), ids=CLEARED_STATES.keys()
+)
+def test_the_cleared_message_is_true_in_every_state(
+    client: FlaskClient, clear, said: list[str], signed_in: bool
+) -> None:
+    page = client.get(clear(client)).text
+    message = section(page, "clear")
+    for words in said:
+        assert words in message
+    assert ("Signed in as" in header(page)) is signed_in
+    # Never "signed out" under a header that says "Signed in as", nor the reverse.
+    assert ("You are signed out." in message or "still signed out" in message) is not signed_in
+    if "You were not signed in" in message:
+        assert "Your sign-in lived" not in message
+
+
+def test_each_section_id_names_one_element_only(client: FlaskClient) -> None:
+    """A section sharing its id with a field would take the field's label from it."""
+    register(client)
+    post(client, "/cookies/note", note="mine")
+    ids = re.findall(r' id="([^"]+)"', client.get("/cookies/").text)
+    for anchor in ("sent", "session", "theme", "session-note", "clear", "script"):
+        assert ids.count(anchor) == 1, anchor

@@ -112,3 +112,21 @@ def test_untrusted_host_gets_the_friendly_400_page(make_app: MakeApp, method: st
     assert "evil.example" not in response.text
     trusted = client.get("/login", headers={"Host": "loginflow.example"})
     assert trusted.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "heading"),
+    [
+        ("GET", "/no/such/page", "Page not found"),
+        ("GET", "/logout", "Not something this page does"),
+        ("POST", "/login", "This form expired"),
+    ],
+)
+def test_error_pages_are_headed_in_plain_words(
+    client: FlaskClient, method: str, path: str, heading: str
+) -> None:
+    page = client.open(path, method=method).text
+    assert f"<h1>{heading}</h1>" in page
+    assert f"<title>{heading} · loginflow</title>" in page
+    for phrase in ("Bad Request", "Method Not Allowed", "Not Found"):
+        assert phrase not in page

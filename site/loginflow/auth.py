@@ -145,6 +145,14 @@ def ask_to_sign_in() -> Response:
 @throttle.registrations
 def register() -> ResponseReturnValue:
     """Create an account and sign in with it."""
+    if current_user.is_authenticated:
+        # Signing up would silently switch this browser to another account: sign out first.
+        flash(
+            f"You are signed in as {current_user.username}. Sign out first to create "
+            "another account.",
+            "info",
+        )
+        return redirect(url_for("account.show"))
     form = RegisterForm()
     if form.validate_on_submit():
         user = User(username=form.username.data, password_hash=hash_password(form.password.data))
@@ -179,8 +187,8 @@ def login() -> ResponseReturnValue:
     if not form.is_submitted():
         return render_template("login.html", form=form, next_path=next_path)
     # One message and one status for every failure: nothing tells which part was wrong.
-    page = render_template("login.html", form=form, next_path=next_path, error=SIGN_IN_FAILED)
-    return page, 422
+    form.form_errors.append(SIGN_IN_FAILED)
+    return render_template("login.html", form=form, next_path=next_path), 422
 
 
 @bp.post("/logout")

@@ -14,7 +14,6 @@ from typing import Any
 from flask import (
     Blueprint,
     current_app,
-    flash,
     g,
     redirect,
     render_template,
@@ -26,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from itsdangerous import BadData, BadSignature
 from itsdangerous.encoding import base64_decode
+from werkzeug.wrappers import Response
 
 from . import remember
 from .forms import NoteForm, ThemeForm
@@ -43,6 +43,24 @@ LIFETIMES: dict[str, int | None] = {
 }
 # Session keys whose values are secrets or noise; shown shortened.
 SHORTENED_KEYS = ("csrf_token", "_id", "_user_id")
+# The lab's answer to the last button pressed, kept in the session for the next page, like
+# a flash; but a flash shows at the top of the page, and this shows in the section used.
+RESULT_KEY = "lab_result"
+# What each session key is, for the legend under the decoded session.
+SESSION_KEYS = {
+    "_user_id": "The session token of your sign-in: Flask-Login keeps it here, and the "
+    "server looks your sign-in up by it on every request.",
+    "_fresh": "True if you typed your password in this browser session, recently; false "
+    "when the remember cookie brought your sign-in back, or once that was a while ago.",
+    "_fresh_at": "When you typed your password, in seconds since 1970 (UTC).",
+    "_id": "Flask-Login's fingerprint of this browser, a hash of its IP address and user "
+    "agent; this site does not check it (a network change would sign you out).",
+    "_flashes": "Messages waiting for the next page, which shows them once.",
+    "csrf_token": "The forms' CSRF token: each form sends it back, so that another site "
+    "cannot send them in your name.",
+    "note": "Yours: the note you saved in this lab.",
+    RESULT_KEY: "This lab's answer to the button you pressed, shown once in its section.",
+}
 
 # Bounds on decoding a session cookie that anyone may have crafted (see _payload).
 MAX_COOKIE_CHARS = 4096  # browsers keep no longer cookie
@@ -62,6 +80,8 @@ class SessionView:
     signed: bool
     text: str | None
     problem: str | None
+    legend: tuple[tuple[str, str], ...] = ()  # (key, what it is) for each key this site sets
+    other_keys: bool = False  # keys this site never sets: someone else made the cookie
 
 
 @bp.app_context_processor
@@ -83,23 +103,23 @@ def save_theme() -> ResponseReturnValue:
     form = ThemeForm()
     if not form.validate():
         return _render(theme_form=form), 422
-    response = redirect(url_for("lab.show"))
+    response = _back_to("theme", keep=form.lifetime.data)
     response.set_cookie(
         THEME_COOKIE,
         form.theme.data,
         max_age=LIFETIMES[form.lifetime.data],
         **_theme_cookie_attributes(),
     )
-    flash(f"Sent: Set-Cookie: {response.headers['Set-Cookie']}", "success")
+    _answer("theme", f"Sent: Set-Cookie: {response.headers['Set-Cookie']}", "success")
     return response
 
 
 @bp.post("/theme/delete")
 def delete_theme() -> ResponseReturnValue:
     """Delete the theme cookie: the same name and path, with an expiry in the past."""
-    response = redirect(url_for("lab.show"))
+    response = _back_to("theme")
     response.delete_cookie(THEME_COOKIE, **_theme_cookie_attributes())
-    flash(f"Sent: Set-Cookie: {response.headers['Set-Cookie']}", "success")
+    _answer("theme", f"Sent: Set-Cookie: {response.headers['Set-Cookie']}", "success")
     return response
 
 
@@ -110,26 +130,40 @@ def save_note() -> ResponseReturnValue:
     if not form.validate():
         return _render(note_form=form), 422
     session["note"] = form.note.data
-    flash('Saved: session["note"] = the text you typed.', "success")
-    return redirect(url_for("lab.show"))
+    _answer("session-note", 'Saved: session["note"] = the text you typed.', "success")
+    return _back_to("session-note")
 
 
 @bp.post("/note/remove")
 def remove_note() -> ResponseReturnValue:
     """Remove the note: ``session.pop("note", None)`` is quiet when there is none."""
     removed = session.pop("note", None)
-    flash("Removed the note." if removed is not None else "There was no note to remove.", "info")
-    return redirect(url_for("lab.show"))
+    said = "Removed the note." if removed is not None else "There was no note to remove."
+    _answer("session-note", said, "info")
+    return _back_to("session-note")
 
 
 @bp.post("/clear")
 def clear_session() -> ResponseReturnValue:
     """``session.clear()``: after a warning when a sign-in would be lost with it."""
-    if current_user.is_authenticated and request.form.get("confirm") != "yes":
+    had_sign_in = current_user.is_authenticated
+    if had_sign_in and request.form.get("confirm") != "yes":
         had_remember_cookie = remember.cookie_name() in request.cookies
         return render_template("clear_session.html", had_remember_cookie=had_remember_cookie)
     session.clear()
-    return redirect(url_for("lab.show", cleared=1))
+    # The next page cannot tell from the emptied session whether a sign-in was in it.
+    said = {"cleared": 1, "had_sign_in": 1} if had_sign_in else {"cleared": 1}
+    return _back_to("clear", **said)
+
+
+def _back_to(section: str, **args: object) -> Response:
+    """Back to the lab, at ``section``: on a phone the lab is long, and its top far away."""
+    return redirect(url_for("lab.show", _anchor=section, **args))
+
+
+def _answer(section: str, text: str, kind: str) -> None:
+    """Say on the next page, in ``section``, what the button did (see RESULT_KEY)."""
+    session[RESULT_KEY] = {"section": section, "kind": kind, "text": text}
 
 
 def _theme_cookie_attributes() -> dict:
@@ -144,16 +178,27 @@ def _theme_cookie_attributes() -> dict:
 
 def _render(theme_form: ThemeForm | None = None, note_form: NoteForm | None = None) -> str:
     session_cookie = request.cookies.get(current_app.config["SESSION_COOKIE_NAME"])
+    # A browser sends back a cookie's value, never its Max-Age, so the lifetime the theme
+    # was just saved with comes in the redirect's query: the form shows what was chosen,
+    # not "Until the browser closes" again.
+    keep = request.args.get("keep")
+    if theme_form is None:
+        theme_form = ThemeForm(theme=request.cookies.get(THEME_COOKIE, "light"))
+        if keep in LIFETIMES:
+            theme_form.lifetime.data = keep
     return render_template(
         "cookies.html",
         sent=[_describe(name, value) for name, value in _cookies_to_show()],
         session_view=_session_view(session_cookie) if session_cookie else None,
         theme_cookie=request.cookies.get(THEME_COOKIE),
         note=session.get("note", "(no note yet)"),
-        theme_form=theme_form or ThemeForm(theme=request.cookies.get(THEME_COOKIE, "light")),
+        theme_form=theme_form,
         note_form=note_form or NoteForm(),
+        result=session.pop(RESULT_KEY, None),
         cleared="cleared" in request.args,
+        had_sign_in="had_sign_in" in request.args,
         restored_now=g.get("restored_sign_in") is not None,
+        remember_cookie_sent=remember.cookie_name() in request.cookies,
     )
 
 
@@ -182,13 +227,21 @@ def _describe(name: str, value: str) -> dict[str, str]:
 
 def _session_view(cookie: str) -> SessionView:
     """What the session cookie says, read without the key, and whether Flask trusts it."""
+    signed = _signature_valid(cookie)
     try:
-        text = _readable(_payload(cookie))
+        data = _payload(cookie)
+        text = _readable(data)
     except Unreadable as error:
-        text, problem = None, str(error)
-    else:
-        problem = None
-    return SessionView(signed=_signature_valid(cookie), text=text, problem=problem)
+        return SessionView(signed=signed, text=None, problem=str(error))
+    keys = data if isinstance(data, dict) else {}
+    return SessionView(
+        signed=signed,
+        text=text,
+        problem=None,
+        # In the order the keys are shown; what a key is, never what it holds.
+        legend=tuple((key, SESSION_KEYS[key]) for key in keys if key in SESSION_KEYS),
+        other_keys=any(key not in SESSION_KEYS for key in keys),
+    )
 
 
 def _payload(cookie: str) -> Any:

@@ -19,6 +19,17 @@ from .security import referring_page
 
 log = logging.getLogger(__name__)
 
+# Headings in plain words, not HTTP's reason phrases ("Method Not Allowed").
+TITLES = {
+    400: "That request could not be used",
+    404: "Page not found",
+    405: "Not something this page does",
+    413: "Too much at once",
+    415: "Not a form from this site",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Back in a minute",
+}
 MESSAGES = {
     400: "The request could not be understood.",
     404: "There is no page at this address.",
@@ -44,8 +55,9 @@ def render_error(
         db.session.rollback()
     if not _user_loaded():
         database_down = True
+    title = TITLES.get(code, error.name)
     if isinstance(error, CSRFError):
-        message = "This form expired, please try again."
+        title, message = "This form expired", "This form expired, please try again."
     elif message is None:
         message = MESSAGES.get(code, error.description)
     if request_ctx.url_adapter is None:
@@ -60,7 +72,7 @@ def render_error(
         render_template(
             "error.html",
             code=code,
-            title=error.name,
+            title=title,
             message=message,
             retry=retry,
             database_down=database_down,

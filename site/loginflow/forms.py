@@ -5,7 +5,15 @@ from collections.abc import Callable
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, Form, PasswordField, RadioField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 
 from .passwords import NotGuessable
 
@@ -18,6 +26,25 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
+class PageForm(FlaskForm):
+    """A form that knows where the cursor belongs when its page is shown."""
+
+    def focus(self) -> Field:
+        """The field to fix first, else the first field.
+
+        Password boxes come back empty after any error (a page never holds a password), so
+        from the first of them on, the cursor goes there: it has to be typed again anyway.
+        """
+        fields = [f for f in self if f.type != "CSRFTokenField"]
+        if not self.errors:
+            return fields[0]
+        failed = next((f for f in fields if f.errors), None)
+        for f in fields:
+            if f is failed or f.type == "PasswordField":
+                return f
+        return fields[0]
+
+
 def _new_password_rules(username_of: Callable[[Form], str | None]) -> list[Callable]:
     """What a new password must be, on sign-up and on a change alike.
 
@@ -25,25 +52,41 @@ def _new_password_rules(username_of: Callable[[Form], str | None]) -> list[Calla
     """
     return [
         InputRequired("Choose a password."),
-        Length(
-            PASSWORD_MIN,
-            PASSWORD_MAX,
-            f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters; any characters will do.",
+        _length_first(
+            Length(
+                PASSWORD_MIN,
+                PASSWORD_MAX,
+                f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters; any characters will do.",
+            )
         ),
         NotGuessable(username_of),
     ]
 
 
-class RegisterForm(FlaskForm):
+def _length_first(length: Length) -> Callable[[Form, Field], None]:
+    """``length``, stopping the checks after it: a value of the wrong length gets one
+    message, not a second one about what it holds."""
+
+    def check(form: Form, field: Field) -> None:
+        try:
+            length(form, field)
+        except ValidationError as error:
+            raise StopValidation(str(error)) from None
+
+    return check
+
+
+class RegisterForm(PageForm):
     username = StringField(
         "Username",
         filters=[_strip],
         validators=[
             InputRequired("Choose a username."),
+            _length_first(Length(3, USERNAME_MAX, f"Use 3 to {USERNAME_MAX} characters.")),
             # ASCII only: look-alike letters from other scripts cannot impersonate a user.
             Regexp(
-                rf"^[A-Za-z0-9._-]{{3,{USERNAME_MAX}}}$",
-                message="Use 3 to 32 letters, digits, dots, underscores or hyphens.",
+                r"^[A-Za-z0-9._-]*$",
+                message="Use only the letters a to z, digits, dots, underscores or hyphens.",
             ),
         ],
     )
@@ -59,7 +102,7 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     # No account has a longer name or password, so longer input fails without a hash check.
     username = StringField(
         "Username", filters=[_strip], validators=[InputRequired(), Length(max=USERNAME_MAX)]
@@ -68,13 +111,13 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Remember me")
 
 
-class ReauthForm(FlaskForm):
+class ReauthForm(PageForm):
     password = PasswordField(
         "Password", validators=[InputRequired("Type your password."), Length(max=PASSWORD_MAX)]
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PageForm):
     current_password = PasswordField(
         "Current password",
         validators=[InputRequired("Type your current password."), Length(max=PASSWORD_MAX)],
@@ -121,7 +164,8 @@ class NoteForm(FlaskForm):
         "Note",
         filters=[_strip],
         validators=[
-            InputRequired("Type a note first."),
+            # DataRequired, not InputRequired: it looks after the strip, so spaces alone fail.
+            DataRequired("Type a note first."),
             Length(max=200, message="Keep the note to 200 characters."),
         ],
     )
