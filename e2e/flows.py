@@ -16,13 +16,14 @@ from uuid import uuid4
 
 from playwright.sync_api import BrowserContext, Cookie, Locator, Page, Response, Route, expect
 
-PASSWORD = "correct horse battery staple"
-SESSION = "session"
-REMEMBER = "remember"
-REMEMBER_ME_DURATION = 14 * 24 * 3600  # seconds: the site's default
-SIGN_IN_FAILED = "Invalid username or password."
+from config import TestingConfig
+from tests.actions import CSRF_FIELD, PASSWORD, attributes
+
+# The test servers run TestingConfig, so its names and its default duration are what they use.
+SESSION = TestingConfig.SESSION_COOKIE_NAME
+REMEMBER = TestingConfig.REMEMBER_ME_COOKIE_NAME
+REMEMBER_ME_DURATION = int(TestingConfig.REMEMBER_ME_DURATION.total_seconds())
 CSRF_FAILED = "This form expired, please try again"
-CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 HTTP_TIMEOUT = 10  # seconds, for each request made outside the browser
 READY_TIMEOUT = 30  # seconds for every client of ``at_once`` to reach the start line
 # Fills the page's own form by field name and sends it as its submit button would.
@@ -121,7 +122,7 @@ class HttpClient:
         answer = Answer(response.status, response.getheaders(), response.read().decode())
         for header in _set_cookies(answer.headers):
             name, _, value = header.split(";")[0].partition("=")
-            if "Max-Age=0" in cookie_attributes(header):
+            if attributes(header).get("max-age") == "0":
                 self.cookies.pop(name, None)
             else:
                 self.cookies[name] = value
@@ -306,12 +307,6 @@ def _set_cookies(headers: list[tuple[str, str]], name: str | None = None) -> lis
         for key, value in headers
         if key.lower() == "set-cookie" and (name is None or value.startswith(f"{name}="))
     ]
-
-
-def cookie_attributes(header: str) -> set[str]:
-    """The attributes of a Set-Cookie header as written: {"HttpOnly", "Max-Age=60", ...}."""
-    _, *attributes = (part.strip() for part in header.split(";"))
-    return set(attributes)
 
 
 def cookie(context: BrowserContext, name: str) -> Cookie | None:

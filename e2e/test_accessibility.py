@@ -15,8 +15,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
+from loginflow.auth import SIGN_IN_FAILED
+
 from .flows import (
-    SIGN_IN_FAILED,
     Account,
     form,
     new_username,

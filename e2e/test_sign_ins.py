@@ -11,10 +11,11 @@ import time
 import pytest
 from playwright.sync_api import Cookie, Locator, Page, Response, expect
 
+from loginflow.auth import SIGN_IN_FAILED
+
 from .flows import (
     REMEMBER,
     SESSION,
-    SIGN_IN_FAILED,
     Account,
     HttpClient,
     NewContext,

@@ -1,4 +1,7 @@
-"""What a person does through the forms, and how to read what the browser got back."""
+"""What a person does through the forms, and how to read what the browser got back.
+
+The browser tests (e2e/flows.py) read cookies and forms with the same helpers, from here.
+"""
 
 import re
 
@@ -7,12 +10,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 PASSWORD = "correct horse battery staple"
+CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
 def csrf_token(client: FlaskClient, path: str = "/cookies/") -> str:
     """The CSRF token a browser would find in the form at ``path``."""
-    page = client.get(path).text
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    return CSRF_FIELD.search(client.get(path).text).group(1)
 
 
 def register(
