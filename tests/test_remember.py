@@ -1,7 +1,7 @@
 """The remember cookie: what it holds, how it restores a session, and how theft ends it."""
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -177,6 +177,56 @@ def test_rotation_lost_to_a_concurrent_request_sets_no_cookie(app: Flask, rememb
         assert remember._rotate(row, presented, utcnow()) is False
         db.session.refresh(row)
         assert row.remember_validator_hash == "0" * 64
+        response = app.process_response(app.response_class())
+    assert set_cookie(response, "remember") is None
+
+
+def test_a_request_that_loses_the_rotation_inside_redeem_is_let_in_by_the_grace_period(
+    app: Flask, remembered: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_rotate = remember._rotate
+
+    def rotated_by_another_request_first(row: SignIn, presented: str, now: datetime) -> bool:
+        with app.test_request_context():  # the other tab, a moment earlier
+            assert real_rotate(db.session.get(SignIn, row.id), presented, now)
+        return real_rotate(row, presented, now)
+
+    monkeypatch.setattr(remember, "_rotate", rotated_by_another_request_first)
+    browser = restarted(app, remembered)
+    response = browser.get("/account")
+    assert response.status_code == 200
+    assert set_cookie(response, "remember") is None  # the winner sent the new cookie
+    assert the_sign_in(app).revoked_at is None
+
+
+def test_the_server_keeps_the_remember_expiry_it_gave_the_browser(
+    app: Flask, signed_up: FlaskClient
+) -> None:
+    log_in(signed_up, remember=True)
+    expected = utcnow() + app.config["REMEMBER_ME_DURATION"]
+    assert abs(the_sign_in(app).remember_expires_at - expected) < timedelta(seconds=5)
+
+
+def test_a_remember_cookie_ends_at_its_expiry_to_the_microsecond(
+    app: Flask, remembered: str
+) -> None:
+    row = the_sign_in(app)
+    assert row.remembered_at(row.remember_expires_at - timedelta(microseconds=1))
+    assert not row.remembered_at(row.remember_expires_at)
+
+
+@pytest.mark.parametrize(
+    ("late", "let_in"), [(timedelta(0), True), (timedelta(microseconds=1), False)]
+)
+def test_the_grace_period_ends_to_the_microsecond(
+    app: Flask, remembered: str, monkeypatch: pytest.MonkeyPatch, late: timedelta, let_in: bool
+) -> None:
+    assert is_signed_in(restarted(app, remembered))  # rotates
+    rotated_at = the_sign_in(app).remember_rotated_at
+    moment = rotated_at + app.config["REMEMBER_ME_ROTATION_GRACE"] + late
+    monkeypatch.setattr(remember, "utcnow", lambda: moment)
+    assert is_signed_in(restarted(app, remembered)) is let_in  # the replaced cookie
+    assert (the_sign_in(app).revoked_at is None) is let_in  # past the grace: a stolen copy
 
 
 def test_flask_logins_own_remember_cookie_signs_nobody_in(app: Flask, remembered: str) -> None:

@@ -73,8 +73,8 @@ def redeem() -> SignIn | None:
     if _same(presented, sign_in.remember_validator_hash):
         if _rotate(sign_in, presented, now):
             return sign_in
-        # Another request rotated this validator a moment ago: fall through to the grace check.
-        db.session.refresh(sign_in)
+        # Another request rotated this validator a moment ago: fall through to the grace
+        # check, on the row as that request left it (_rotate's commit reloads it).
     if _same(presented, sign_in.remember_previous_validator_hash) and (
         sign_in.remember_rotated_at is not None
         and now - sign_in.remember_rotated_at <= current_app.config["REMEMBER_ME_ROTATION_GRACE"]
