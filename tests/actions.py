@@ -25,7 +25,7 @@ def register(
     return client.post("/register", data=data | {"csrf_token": csrf_token(client)})
 
 
-def log_in(
+def sign_in(
     client: FlaskClient,
     username: str = "alice",
     password: str = PASSWORD,
@@ -39,7 +39,7 @@ def log_in(
     return client.post("/login", query_string={"next": next_path} if next_path else None, data=data)
 
 
-def log_out(client: FlaskClient) -> TestResponse:
+def sign_out(client: FlaskClient) -> TestResponse:
     """Press the header's Sign out button on the home page."""
     return client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
 

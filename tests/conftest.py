@@ -11,7 +11,7 @@ from config import TestingConfig
 from loginflow import create_app
 from loginflow.extensions import db
 
-from .actions import log_out, register
+from .actions import register, sign_out
 
 #: The ``make_app`` fixture's type: builds an app with TestingConfig and settings changed.
 MakeApp = Callable[..., Flask]
@@ -52,5 +52,5 @@ def client(app: Flask) -> FlaskClient:
 def signed_up(client: FlaskClient) -> FlaskClient:
     """A client that registered alice and then signed out, so it starts signed out."""
     assert register(client).status_code == 302
-    log_out(client)
+    sign_out(client)
     return client

@@ -22,10 +22,10 @@ from .actions import (
     change_password,
     flashes,
     go_stale,
-    log_in,
     post_from,
     register,
     set_cookie,
+    sign_in,
 )
 from .test_security_log import security_lines
 
@@ -44,7 +44,7 @@ def laptop(app: Flask) -> FlaskClient:
 def phone(app: Flask, laptop: FlaskClient) -> FlaskClient:
     """Alice's second browser, signed in after the laptop, with Remember me."""
     client = browser(app, SAFARI_ON_IOS)
-    assert log_in(client, remember=True).status_code == 302
+    assert sign_in(client, remember=True).status_code == 302
     return client
 
 
@@ -96,7 +96,7 @@ def test_ended_and_timed_out_sign_ins_are_not_listed(
     app: Flask, laptop: FlaskClient, phone: FlaskClient
 ) -> None:
     old = browser(app)
-    log_in(old)
+    sign_in(old)
     with app.app_context():
         old_row = db.session.scalar(select(SignIn).order_by(SignIn.id.desc()))
         old_row.last_seen_at -= app.config["SIGN_IN_IDLE_TIMEOUT"]
@@ -160,7 +160,7 @@ def test_sign_out_everywhere_else_keeps_only_this_browser(
     app: Flask, laptop: FlaskClient, phone: FlaskClient
 ) -> None:
     third = browser(app)
-    log_in(third)
+    sign_in(third)
     remembered = phone.get_cookie("remember").value
     response = post_from(laptop, "/account/sign-out-everywhere-else")
     assert response.headers["Location"] == "/account"
@@ -229,8 +229,8 @@ def test_password_change_signs_out_every_other_browser_and_starts_this_one_anew(
         stored = db.session.scalar(select(User.password_hash))
     assert check_password_hash(stored, NEW_PASSWORD)
     other = app.test_client()
-    assert log_in(other).status_code == 422
-    assert log_in(other, password=NEW_PASSWORD).status_code == 302
+    assert sign_in(other).status_code == 422
+    assert sign_in(other, password=NEW_PASSWORD).status_code == 302
     events = [event for event, *_ in security_lines(caplog)]
     assert events[:3] == ["sign_ins_ended", "password_changed", "sign_in"]
 

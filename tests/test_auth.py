@@ -12,7 +12,7 @@ from loginflow import passwords
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
-from .actions import PASSWORD, attributes, csrf_token, log_in, log_out, register, set_cookie
+from .actions import PASSWORD, attributes, csrf_token, register, set_cookie, sign_in, sign_out
 
 
 def session_user(client: FlaskClient) -> str | None:
@@ -38,7 +38,7 @@ def test_register_signs_in_without_remembering(client: FlaskClient, app: Flask) 
 
 def test_register_refuses_a_username_taken_in_another_letter_case(client: FlaskClient) -> None:
     register(client, "Alice")
-    log_out(client)
+    sign_out(client)
     response = register(client, "aLICE")
     assert response.status_code == 422
     assert "That username is taken." in response.text
@@ -73,14 +73,14 @@ def test_register_explains_each_invalid_field(client: FlaskClient, app: Flask) -
 def test_any_characters_make_a_password(client: FlaskClient) -> None:
     password = "pässwörd 密码 🙂 \"'<>&"
     assert register(client, "alice", password).status_code == 302
-    log_out(client)
-    assert log_in(client, "alice", password).headers["Location"] == "/account"
+    sign_out(client)
+    assert sign_in(client, "alice", password).headers["Location"] == "/account"
 
 
 def test_sign_in_without_remember_sets_a_browser_session_cookie_only(
     signed_up: FlaskClient,
 ) -> None:
-    response = log_in(signed_up, "ALICE")  # usernames match ignoring case
+    response = sign_in(signed_up, "ALICE")  # usernames match ignoring case
     assert response.status_code == 302
     assert response.headers["Location"] == "/account"
     header = set_cookie(response, "session")
@@ -97,7 +97,7 @@ def test_sign_in_without_remember_sets_a_browser_session_cookie_only(
 def test_session_holds_the_sign_in_id_and_freshness_only(
     signed_up: FlaskClient, app: Flask
 ) -> None:
-    log_in(signed_up)
+    sign_in(signed_up)
     with signed_up.session_transaction() as session:
         contents = dict(session)
     with app.app_context():
@@ -113,15 +113,15 @@ def test_sign_in_starts_a_new_session(signed_up: FlaskClient) -> None:
     with signed_up.session_transaction() as session:
         session["planted"] = "by someone else"
         old_csrf = session["csrf_token"]
-    log_in(signed_up)
+    sign_in(signed_up)
     with signed_up.session_transaction() as session:
         assert "planted" not in session
         assert session.get("csrf_token") != old_csrf
 
 
 def test_unknown_user_and_wrong_password_look_the_same(signed_up: FlaskClient) -> None:
-    unknown = log_in(signed_up, "nobody", PASSWORD)
-    wrong = log_in(signed_up, "alice", "not the password at all")
+    unknown = sign_in(signed_up, "nobody", PASSWORD)
+    wrong = sign_in(signed_up, "alice", "not the password at all")
     assert unknown.status_code == wrong.status_code == 422
     assert "Invalid username or password." in unknown.text
 
@@ -145,19 +145,19 @@ def test_unknown_user_costs_a_password_check_too(
         return real_check(pwhash, password)
 
     monkeypatch.setattr(passwords, "check_password_hash", counting_check)
-    log_in(signed_up, "nobody", PASSWORD)
-    log_in(signed_up, "alice", "not the password at all")
+    sign_in(signed_up, "nobody", PASSWORD)
+    sign_in(signed_up, "alice", "not the password at all")
     # One hash check each, with the same method, so both take as long.
     assert checked == ["pbkdf2:sha256:1", "pbkdf2:sha256:1"]
 
 
 def test_failed_sign_in_never_echoes_the_password(signed_up: FlaskClient) -> None:
-    response = log_in(signed_up, "alice", "my secret guess 123")
+    response = sign_in(signed_up, "alice", "my secret guess 123")
     assert "my secret guess 123" not in response.text
 
 
 def test_next_path_on_this_site_is_honoured(signed_up: FlaskClient) -> None:
-    response = log_in(signed_up, next_path="/account?tab=sessions")
+    response = sign_in(signed_up, next_path="/account?tab=sessions")
     assert response.headers["Location"] == "/account?tab=sessions"
 
 
@@ -175,10 +175,10 @@ def test_signed_in_visit_to_login_goes_to_the_account(client: FlaskClient) -> No
 def test_sign_out_revokes_the_sign_in_and_clears_the_session(
     signed_up: FlaskClient, app: Flask
 ) -> None:
-    log_in(signed_up, remember=True)
+    sign_in(signed_up, remember=True)
     with signed_up.session_transaction() as session:
         session["note"] = "set while signed in"
-    response = log_out(signed_up)
+    response = sign_out(signed_up)
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     # The session cookie is re-set holding nothing but the flash message.
@@ -194,9 +194,9 @@ def test_sign_out_revokes_the_sign_in_and_clears_the_session(
 
 
 def test_replayed_session_cookie_is_dead_after_sign_out(signed_up: FlaskClient, app: Flask) -> None:
-    log_in(signed_up)
+    sign_in(signed_up)
     captured = signed_up.get_cookie("session").value
-    log_out(signed_up)
+    sign_out(signed_up)
     thief = app.test_client()
     thief.set_cookie("session", captured)
     response = thief.get("/account")
@@ -207,9 +207,9 @@ def test_replayed_session_cookie_is_dead_after_sign_out(signed_up: FlaskClient, 
 def test_replayed_remember_cookie_is_dead_after_sign_out(
     signed_up: FlaskClient, app: Flask
 ) -> None:
-    log_in(signed_up, remember=True)
+    sign_in(signed_up, remember=True)
     captured = signed_up.get_cookie("remember").value
-    log_out(signed_up)
+    sign_out(signed_up)
     thief = app.test_client()
     thief.set_cookie("remember", captured)
     assert thief.get("/account").status_code == 302
@@ -217,8 +217,8 @@ def test_replayed_remember_cookie_is_dead_after_sign_out(
 
 
 def test_signing_in_again_ends_the_previous_sign_in(signed_up: FlaskClient, app: Flask) -> None:
-    log_in(signed_up, remember=True)
-    log_in(signed_up)  # e.g. from a second tab, without remember
+    sign_in(signed_up, remember=True)
+    sign_in(signed_up)  # e.g. from a second tab, without remember
     with app.app_context():
         rows = db.session.scalars(select(SignIn).order_by(SignIn.id)).all()
     assert [row.revoked_at is None for row in rows] == [False, False, True]

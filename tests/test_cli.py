@@ -16,7 +16,7 @@ from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 from loginflow.passwords import hash_password, verify_password
 
-from .actions import PASSWORD, log_in, register
+from .actions import PASSWORD, register, sign_in
 from .test_security_log import security_lines
 
 DAYS_ERROR = (
@@ -74,7 +74,7 @@ def test_create_user_at_a_terminal_asks_twice_without_echo(
     assert result.stdout == "Created user alice.\n"
     # The prompts, on standard error; what was typed is not echoed anywhere.
     assert result.stderr == "Password: \nConfirm password: \n"
-    assert log_in(client).headers["Location"] == "/account"
+    assert sign_in(client).headers["Location"] == "/account"
 
 
 def test_create_user_at_a_terminal_refuses_two_different_passwords(
@@ -144,7 +144,7 @@ def test_sign_ins_end_signs_every_browser_of_the_user_out(
     caplog.set_level(logging.INFO, logger="loginflow.security")
     register(client)  # signs in
     remembered = app.test_client()
-    log_in(remembered, remember=True)
+    sign_in(remembered, remember=True)
     bob = app.test_client()
     register(bob, "bob")
     assert client.get("/account").status_code == remembered.get("/account").status_code == 200

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .actions import attributes, csrf_token, log_in, register, set_cookie
+from .actions import attributes, csrf_token, register, set_cookie, sign_in
 
 LIFETIME_CHOICES = ("session", "minute", "day", "year")
 
@@ -197,7 +197,7 @@ def test_lab_says_when_a_session_cookie_was_tampered_with(client: FlaskClient) -
 
 def test_lab_never_shows_the_remember_validator(client: FlaskClient) -> None:
     register(client)
-    log_in(client, remember=True)
+    sign_in(client, remember=True)
     remember = client.get_cookie("remember").value
     page = client.get("/cookies/").text
     assert remember.split(":")[1] not in page
@@ -244,7 +244,7 @@ def test_clearing_the_session_with_a_remember_cookie_shows_the_restore(
     client: FlaskClient,
 ) -> None:
     register(client)
-    log_in(client, remember=True)
+    sign_in(client, remember=True)
     response = post(client, "/cookies/clear", confirm="yes")
     page = client.get(response.headers["Location"])
     assert "restored from the remember cookie and not fresh" in section(page.text, "clear")
@@ -445,7 +445,7 @@ def test_session_legend_is_left_out_for_a_session_that_is_no_object(client: Flas
 
 def _sign_in_and_clear(client: FlaskClient, *, remember: bool) -> str:
     register(client)
-    log_in(client, remember=remember)
+    sign_in(client, remember=remember)
     return post(client, "/cookies/clear", confirm="yes").headers["Location"]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 
-from .actions import PASSWORD, csrf_token, log_in, register, set_cookie
+from .actions import PASSWORD, csrf_token, register, set_cookie, sign_in
 from .conftest import MakeApp
 
 UNAVAILABLE = "The site cannot reach its database just now."
@@ -96,7 +96,7 @@ def test_refused_write_gives_the_503_page_and_no_cookie_for_the_rolled_back_row(
     register(client)
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     with write_locked(database_file):
-        response = log_in(client, remember=True)
+        response = sign_in(client, remember=True)
     assert response.status_code == 503
     assert UNAVAILABLE in response.text
     assert response.headers["Retry-After"] == "30"
@@ -109,7 +109,7 @@ def test_refused_write_gives_the_503_page_and_no_cookie_for_the_rolled_back_row(
     with file_app.app_context():
         assert db.session.scalars(select(SignIn).where(SignIn.revoked_at.is_(None))).all() == []
     # The site recovers by itself once the lock is gone.
-    assert log_in(client, remember=True).status_code == 302
+    assert sign_in(client, remember=True).status_code == 302
     assert client.get("/account").status_code == 200
 
 
@@ -147,7 +147,7 @@ def test_restore_during_a_write_outage_leaves_pages_readable_and_the_cookie_alon
 ) -> None:
     client = file_app.test_client()
     register(client)
-    log_in(client, remember=True)
+    sign_in(client, remember=True)
     remember = client.get_cookie("remember").value
     client.delete_cookie("session")
     with write_locked(database_file), caplog.at_level(logging.ERROR):

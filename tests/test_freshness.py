@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .actions import PASSWORD, csrf_token, flashes, go_stale, log_in, register
+from .actions import PASSWORD, csrf_token, flashes, go_stale, register, sign_in
 from .conftest import MakeApp
 from .test_security_log import security_lines
 
@@ -82,7 +82,7 @@ def test_wrong_password_gets_one_message_and_changes_nothing(
 
 def test_restored_session_is_asked_for_the_password(app: Flask, client: FlaskClient) -> None:
     register(client)
-    log_in(client, remember=True)
+    sign_in(client, remember=True)
     client.delete_cookie("session")  # the browser restarted
     assert client.get("/account/password").headers["Location"] == ("/reauth?next=/account/password")
     assert reauth(client, PASSWORD).headers["Location"] == "/account/password"
@@ -106,9 +106,9 @@ def test_wrong_passwords_share_the_accounts_count_with_the_sign_in_page(
 ) -> None:
     caplog.set_level(logging.INFO, logger="loginflow.security")
     other_browser = app.test_client()
-    log_in(other_browser)
+    sign_in(other_browser)
     go_stale(signed_in, app)
-    assert log_in(app.test_client(), password="wrong guess on the sign-in page").status_code == 422
+    assert sign_in(app.test_client(), password="wrong guess on the sign-in page").status_code == 422
     assert [reauth(signed_in, f"wrong guess {n}").status_code for n in range(4)] == [422] * 4
     throttled = reauth(signed_in, PASSWORD)  # even the right one, else it would tell
     assert throttled.status_code == 429
@@ -117,7 +117,7 @@ def test_wrong_passwords_share_the_accounts_count_with_the_sign_in_page(
     assert ("throttled", "alice", "127.0.0.1") in security_lines(caplog)
     # Every browser of the account, and the sign-in page, share the one count.
     assert reauth(other_browser, PASSWORD).status_code == 429
-    assert log_in(app.test_client()).status_code == 429
+    assert sign_in(app.test_client()).status_code == 429
 
 
 def test_right_passwords_are_not_counted(app: Flask, signed_in: FlaskClient) -> None:

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from loginflow.wording import duration
 
-from .actions import PASSWORD, csrf_token, log_in, register
+from .actions import PASSWORD, csrf_token, register, sign_in
 
 
 def test_home_says_nobody_is_signed_in(client: FlaskClient) -> None:
@@ -99,7 +99,7 @@ def test_register_errors_are_summed_up_at_the_top_with_links_to_their_fields(
 
 
 def test_failed_sign_in_puts_the_cursor_in_the_password_box(signed_up: FlaskClient) -> None:
-    page = log_in(signed_up, password="not the password at all").text
+    page = sign_in(signed_up, password="not the password at all").text
     assert focused(page) == ["password"]
     assert 'value="alice"' in page  # the username is kept
     assert focused(signed_up.get("/login").text) == ["username"]

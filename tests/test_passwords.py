@@ -14,7 +14,7 @@ from loginflow import auth, passwords, sign_ins
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
-from .actions import PASSWORD, csrf_token, log_in, log_out, register
+from .actions import PASSWORD, csrf_token, register, sign_in, sign_out
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_password_of_the_longest_allowed_length_signs_in(client: FlaskClient) ->
     assert len(longest) == 128
     assert register(client, "alice", longest).status_code == 302
     client.post("/logout", data={"csrf_token": csrf_token(client)})
-    assert log_in(client, "alice", longest).status_code == 302
+    assert sign_in(client, "alice", longest).status_code == 302
 
 
 def test_no_more_password_checks_run_at_once_than_there_are_slots(
@@ -113,14 +113,14 @@ def test_sign_in_replaces_a_hash_made_with_other_settings(
 ) -> None:
     assert stored_hash(app).startswith("pbkdf2:sha256:1$")
     app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:2"
-    log_in(signed_up, password="not the password at all")
+    sign_in(signed_up, password="not the password at all")
     assert stored_hash(app).startswith("pbkdf2:sha256:1$")  # a wrong password changes nothing
-    assert log_in(signed_up).status_code == 302
+    assert sign_in(signed_up).status_code == 302
     rehashed = stored_hash(app)
     assert rehashed.startswith("pbkdf2:sha256:2$")
     assert check_password_hash(rehashed, PASSWORD)
-    log_out(signed_up)
-    assert log_in(signed_up).status_code == 302
+    sign_out(signed_up)
+    assert sign_in(signed_up).status_code == 302
     assert stored_hash(app) == rehashed  # current already: not hashed again
 
 
@@ -135,7 +135,7 @@ def test_a_hash_with_the_default_parameters_spelled_out_is_current(
         )
         db.session.commit()
     before = stored_hash(app)
-    assert log_in(signed_up).status_code == 302
+    assert sign_in(signed_up).status_code == 302
     assert stored_hash(app) == before
 
 
@@ -154,7 +154,7 @@ def test_a_sign_in_checked_against_a_password_changed_meanwhile_is_dead(
 
 
 def test_only_one_of_two_changes_at_once_wins(app: Flask, signed_up: FlaskClient) -> None:
-    log_in(signed_up)
+    sign_in(signed_up)
     with app.test_request_context():
         user = db.session.scalar(select(User))
         first = db.session.scalars(SignIn.live()).all()[-1]
@@ -179,7 +179,7 @@ def test_only_one_of_two_changes_at_once_wins(app: Flask, signed_up: FlaskClient
 def test_an_ended_sign_in_cannot_go_on_to_change_the_password(
     app: Flask, signed_up: FlaskClient
 ) -> None:
-    log_in(signed_up)
+    sign_in(signed_up)
     with app.test_request_context():
         user = db.session.scalar(select(User))
         [row] = db.session.scalars(SignIn.live()).all()
@@ -206,5 +206,5 @@ def test_a_rehash_never_overwrites_a_password_changed_during_the_check(
         return matches
 
     monkeypatch.setattr(passwords, "verify_password", verify_while_the_owner_changes_it)
-    assert log_in(signed_up).status_code == 422  # no sign-in with the old password
+    assert sign_in(signed_up).status_code == 422  # no sign-in with the old password
     assert stored_hash(app) == changed_hash

@@ -29,7 +29,7 @@ from loginflow.extensions import limiter
 from loginflow.forms import USERNAME_MAX
 from loginflow.security import safe_next
 
-from .actions import PASSWORD, csrf_token, log_in
+from .actions import PASSWORD, csrf_token, sign_in
 
 SITE = "http://localhost/"
 PAGE_BUDGET = 64 * 1024  # the cookie lab's page, whatever session cookie it is shown
@@ -250,7 +250,7 @@ def test_safe_next_keeps_every_plain_path_on_this_site(path: str) -> None:
 @generated(60)
 @given(target=SENDABLE_TARGETS)
 def test_sign_in_never_redirects_to_another_origin(signed_up: FlaskClient, target: str) -> None:
-    response = log_in(signed_up, next_path=target)
+    response = sign_in(signed_up, next_path=target)
     assert response.status_code == 302
     location = response.headers["Location"]
     event("next kept" if location != "/account" else "next dropped")

@@ -12,13 +12,13 @@ from loginflow import remember
 from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 
-from .actions import attributes, log_in, log_out, set_cookie
+from .actions import attributes, set_cookie, sign_in, sign_out
 
 
 @pytest.fixture
 def remembered(signed_up: FlaskClient) -> str:
     """The remember cookie's value after alice signs in with Remember me."""
-    log_in(signed_up, remember=True)
+    sign_in(signed_up, remember=True)
     return signed_up.get_cookie("remember").value
 
 
@@ -47,7 +47,7 @@ def is_signed_in(client: FlaskClient) -> bool:
 
 
 def test_remember_cookie_has_max_age_and_is_http_only(signed_up: FlaskClient) -> None:
-    response = log_in(signed_up, remember=True)
+    response = sign_in(signed_up, remember=True)
     cookie = attributes(set_cookie(response, "remember"))
     assert cookie["max-age"] == "1209600"  # 14 days
     assert "httponly" in cookie
@@ -162,7 +162,7 @@ def test_sign_out_after_restore_ends_it_for_good(app: Flask, remembered: str) ->
     browser = restarted(app, remembered)
     assert is_signed_in(browser)
     current = browser.get_cookie("remember").value
-    log_out(browser)
+    sign_out(browser)
     assert browser.get_cookie("remember") is None
     assert not is_signed_in(restarted(app, current))
 
@@ -202,7 +202,7 @@ def test_a_request_that_loses_the_rotation_inside_redeem_is_let_in_by_the_grace_
 def test_the_server_keeps_the_remember_expiry_it_gave_the_browser(
     app: Flask, signed_up: FlaskClient
 ) -> None:
-    log_in(signed_up, remember=True)
+    sign_in(signed_up, remember=True)
     expected = utcnow() + app.config["REMEMBER_ME_DURATION"]
     assert abs(the_sign_in(app).remember_expires_at - expected) < timedelta(seconds=5)
 

@@ -5,7 +5,7 @@ from flask.testing import FlaskClient
 
 from loginflow.security import safe_next
 
-from .actions import log_in
+from .actions import sign_in
 
 HOSTILE = [
     "//evil.example",
@@ -49,7 +49,7 @@ def test_same_origin_paths_are_kept(target: str) -> None:
 def test_sign_in_with_hostile_next_lands_on_the_account(
     signed_up: FlaskClient, target: str
 ) -> None:
-    response = log_in(signed_up, next_path=target)
+    response = sign_in(signed_up, next_path=target)
     assert response.status_code == 302
     assert response.headers["Location"] == "/account"
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from loginflow.extensions import db
 from loginflow.models import SignIn
 
-from .actions import PASSWORD, csrf_token, log_in, log_out, register
+from .actions import PASSWORD, csrf_token, register, sign_in, sign_out
 
 LINE = re.compile(r"^event=([a-z_]+) user=(\S+) ip=(\S+)$")
 
@@ -29,10 +29,10 @@ def test_each_security_step_writes_one_line(
 ) -> None:
     caplog.set_level(logging.INFO, logger="loginflow.security")
     register(client)  # signs in
-    log_out(client)
-    log_in(client, "alice", "wrong password")
-    log_in(client, "nobody", "wrong password")
-    log_in(client, remember=True)
+    sign_out(client)
+    sign_in(client, "alice", "wrong password")
+    sign_in(client, "nobody", "wrong password")
+    sign_in(client, remember=True)
     client.delete_cookie("session")
     stolen_copy = client.get_cookie("remember").value
     client.get("/")  # restore, which rotates the cookie
@@ -60,10 +60,10 @@ def test_no_log_line_holds_a_password_token_or_cookie(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, every level
     register(client)
-    log_out(client)
+    sign_out(client)
     typo = "correct horse battery stapl"
-    log_in(client, typo, PASSWORD)  # the password typed into the username box
-    response = log_in(client, remember=True)
+    sign_in(client, typo, PASSWORD)  # the password typed into the username box
+    response = sign_in(client, remember=True)
     assert response.status_code == 302
     remember = client.get_cookie("remember").value
     session = client.get_cookie("session").value

@@ -16,7 +16,7 @@ from config import DevelopmentConfig, ProductionConfig, TestingConfig
 from loginflow import create_app
 from loginflow.settings import ConfigurationError, load_settings
 
-from .actions import PASSWORD, attributes, log_in, register, set_cookie
+from .actions import PASSWORD, attributes, register, set_cookie, sign_in
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +64,7 @@ def test_environment_sets_the_remember_duration_in_seconds(
     monkeypatch.setenv("FLASK_REMEMBER_ME_DURATION", "120")
     client = create_app(TestingConfig).test_client()
     register(client, "bob")
-    response = log_in(client, "bob", remember=True)
+    response = sign_in(client, "bob", remember=True)
     assert attributes(set_cookie(response, "remember"))["max-age"] == "120"
 
 

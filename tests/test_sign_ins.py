@@ -15,7 +15,7 @@ from loginflow import sign_ins
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
-from .actions import csrf_token, flashes, log_in, log_out, register
+from .actions import csrf_token, flashes, register, sign_in, sign_out
 from .conftest import MakeApp
 from .test_security_log import security_lines
 
@@ -106,7 +106,7 @@ def test_remembered_sign_in_that_idles_out_loses_only_its_session(
     app: Flask, client: FlaskClient
 ) -> None:
     register(client, "alice")
-    log_in(client, remember=True)
+    sign_in(client, remember=True)
     age_sign_in(app, last_seen_at=IDLE, created_at=ABSOLUTE * 2)
     old_remember = client.get_cookie("remember").value
     page = client.get("/account")
@@ -124,7 +124,7 @@ def test_remembered_sign_in_ends_like_any_other_once_the_remember_cookie_expired
     app: Flask, client: FlaskClient
 ) -> None:
     register(client, "alice")
-    log_in(client, remember=True)
+    sign_in(client, remember=True)
     age_sign_in(app, last_seen_at=IDLE, remember_expires_at=app.config["REMEMBER_ME_DURATION"])
     assert client.get("/account").headers["Location"] == "/login?next=/account"
     assert the_sign_in(app).revoked_at is not None
@@ -214,7 +214,7 @@ def test_ending_all_revokes_timed_out_sign_ins_too_but_counts_only_those_in_forc
     app: Flask, client: FlaskClient
 ) -> None:
     register(client)
-    log_in(app.test_client())
+    sign_in(app.test_client())
     age_sign_in(app, last_seen_at=IDLE)  # out of force, not yet revoked
     with app.app_context():
         alice = db.session.scalar(select(User))
@@ -228,7 +228,7 @@ def test_an_old_session_cookie_never_opens_a_later_sign_in_with_its_number(
     """Deleting the newest rows lets SQLite hand their ids out again; cookies hold no id."""
     register(client, "mallory")
     kept_copy = client.get_cookie("session").value
-    log_out(client)
+    sign_out(client)
     with app.app_context():
         sign_ins.purge(timedelta(0))
     victim = app.test_client()
@@ -242,7 +242,7 @@ def test_a_restore_ends_every_copy_of_the_previous_session_cookie(
     app: Flask, client: FlaskClient
 ) -> None:
     register(client)
-    log_in(client, remember=True)
+    sign_in(client, remember=True)
     copied = client.get_cookie("session").value
     client.delete_cookie("session")  # the owner's browser restarts and restores
     assert "restored from the remember cookie" in client.get("/account").text
@@ -277,7 +277,7 @@ def test_ending_all_but_this_one_spares_a_sign_in_made_by_a_newer_password(
     app: Flask, client: FlaskClient
 ) -> None:
     register(client)
-    log_in(app.test_client())
+    sign_in(app.test_client())
     with app.app_context():
         older, newer = db.session.scalars(select(SignIn).order_by(SignIn.id)).all()
         newer.password_version = 2  # made by a password change that raced this request

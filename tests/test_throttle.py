@@ -5,21 +5,21 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from .actions import PASSWORD, csrf_token, log_in, register
+from .actions import PASSWORD, csrf_token, register, sign_in
 from .conftest import MakeApp
 
 TOO_MANY = re.compile(r"Too many attempts\. Please try again in (\d+) (seconds|minutes)\.")
 
 
 def fail_sign_in(client: FlaskClient, username: str = "alice") -> int:
-    return log_in(client, username, "wrong password").status_code
+    return sign_in(client, username, "wrong password").status_code
 
 
 def test_right_password_waits_once_a_username_is_throttled(
     signed_up: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert [fail_sign_in(signed_up) for _ in range(5)] == [422] * 5
-    response = log_in(signed_up)  # the right password, 5 failures later
+    response = sign_in(signed_up)  # the right password, 5 failures later
     assert response.status_code == 429
     said = TOO_MANY.search(response.text)
     assert said
@@ -46,7 +46,7 @@ def test_throttle_counts_usernames_in_any_letter_case(signed_up: FlaskClient) ->
 
 def test_successful_sign_ins_are_not_counted(signed_up: FlaskClient) -> None:
     for _ in range(8):
-        assert log_in(signed_up).status_code == 302
+        assert sign_in(signed_up).status_code == 302
     assert fail_sign_in(signed_up) == 422
 
 
@@ -54,7 +54,7 @@ def test_throttling_one_username_leaves_others_alone(signed_up: FlaskClient) -> 
     register(signed_up, "bob")
     for _ in range(5):
         fail_sign_in(signed_up, "alice")
-    assert log_in(signed_up, "bob").status_code == 302
+    assert sign_in(signed_up, "bob").status_code == 302
 
 
 def test_one_address_is_throttled_across_usernames(signed_up: FlaskClient) -> None:
@@ -75,7 +75,7 @@ def test_throttling_can_be_switched_off(make_app: MakeApp) -> None:
     register(client)
     codes = [fail_sign_in(client) for _ in range(7)]
     assert codes == [422] * 7
-    assert log_in(client, "alice", PASSWORD).status_code == 302
+    assert sign_in(client, "alice", PASSWORD).status_code == 302
 
 
 def test_limits_are_settings(make_app: MakeApp) -> None:
