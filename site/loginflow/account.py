@@ -2,13 +2,13 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, fresh_login_required, login_fresh, login_required
+from flask_login import fresh_login_required, login_fresh, login_required
 from werkzeug.wrappers import Response
 
 from . import sign_ins, throttle
 from .auth import sign_in, sign_out
 from .extensions import db
-from .forms import ChangePasswordForm
+from .forms import ChangePasswordForm, add_error, entered
 from .models import SignIn, utcnow
 from .passwords import change_password, password_matches
 
@@ -24,10 +24,11 @@ def browser_name(user_agent: str) -> str:
 @login_required
 def show() -> str:
     """Who you are, how this browser's session came to be, and every browser signed in."""
+    current = sign_ins.current()
     return render_template(
         "account.html",
-        this_sign_in=current_user.sign_in,
-        sign_ins=sign_ins.of(current_user),
+        this_sign_in=current,
+        sign_ins=sign_ins.of(current.user),
         fresh=login_fresh(),
         now=utcnow(),
     )
@@ -38,16 +39,17 @@ def show() -> str:
 @fresh_login_required
 def end_sign_in(sign_in_id: int) -> Response:
     """End another browser's sign-in: its next request is signed out."""
+    current = sign_ins.current()
     row = db.session.get(SignIn, sign_in_id)
     # Another account's sign-in answers like one that never existed; so does one made after
     # a password change this browser's sign-in predates (it is ended, or about to be).
     if (
         row is None
-        or row.user_id != current_user.id
-        or row.password_version != current_user.sign_in.password_version
+        or row.user_id != current.user_id
+        or row.password_version != current.password_version
     ):
         abort(404)
-    if row.id == current_user.sign_in.id:
+    if row.id == current.id:
         flash("To end this browser's sign-in, use Sign out.", "info")
     elif sign_ins.end(row):
         flash(f"{browser_name(row.user_agent)} is signed out.", "success")
@@ -60,7 +62,8 @@ def end_sign_in(sign_in_id: int) -> Response:
 @fresh_login_required
 def sign_out_everywhere_else() -> Response:
     """End every sign-in of this account but this browser's."""
-    ended = sign_ins.end_all(current_user, keep=current_user.sign_in)
+    current = sign_ins.current()
+    ended = sign_ins.end_all(current.user, keep=current)
     flash(f"Signed out of {_browsers(ended)}. This browser stays signed in.", "success")
     return redirect(url_for("account.show"))
 
@@ -69,7 +72,8 @@ def sign_out_everywhere_else() -> Response:
 @fresh_login_required
 def sign_out_everywhere() -> Response:
     """End every sign-in of this account, this browser's last."""
-    sign_ins.end_all(current_user, keep=current_user.sign_in)
+    current = sign_ins.current()
+    sign_ins.end_all(current.user, keep=current)
     sign_out()
     flash("You are signed out everywhere.", "success")
     return redirect(url_for("pages.index"))
@@ -83,13 +87,14 @@ def change_password_page() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if not form.validate_on_submit():
         return _password_page(form)
-    user = current_user._get_current_object()
-    version = password_matches(user, form.current_password.data)
+    current = sign_ins.current()
+    user = current.user
+    version = password_matches(user, entered(form.current_password))
     if version is None:
-        form.current_password.errors.append("That is not your current password.")
+        add_error(form.current_password, "That is not your current password.")
         return _password_page(form)
-    remembered = user.sign_in.remembered_at(utcnow())
-    if change_password(user, form.new_password.data, version=version, sign_in=user.sign_in) is None:
+    remembered = current.remembered_at(utcnow())
+    if change_password(user, entered(form.new_password), version=version, sign_in=current) is None:
         # Changed or ended a moment ago: by another browser (then this one is signed out
         # already), or by this one's own first click of a double click. No cookie is set,
         # not even a message in the session, so the first click's new cookies stand.

@@ -8,7 +8,6 @@ import logging
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     g,
@@ -19,12 +18,13 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.wrappers import Response
 
 from . import events, freshness, remember, sign_ins, throttle
-from .extensions import db, login_manager
-from .forms import LoginForm, RegisterForm
+from .extensions import SIGN_IN_VIEW, db, login_manager
+from .forms import LoginForm, RegisterForm, add_error, entered
 from .models import SignIn, User, utcnow
 from .passwords import hash_password, password_matches
 from .security import return_path, safe_next
@@ -80,7 +80,7 @@ def restore_from_remember_cookie() -> None:
     if (
         request.endpoint == "static"
         or remember.cookie_name() not in request.cookies
-        or current_user.is_authenticated
+        or sign_ins.current_or_none() is not None
     ):
         return
     try:
@@ -100,7 +100,8 @@ def restore_from_remember_cookie() -> None:
 
 def sign_out() -> None:
     """End this browser's sign-in for good: the row is revoked, so old cookies are dead."""
-    username = current_user.username if current_user.is_authenticated else None
+    current = sign_ins.current_or_none()
+    username = current.user.username if current else None
     _end_current_sign_in()
     logout_user()
     session.clear()
@@ -109,8 +110,9 @@ def sign_out() -> None:
 
 
 def _end_current_sign_in() -> None:
-    if current_user.is_authenticated:
-        current_user.sign_in.revoked_at = utcnow()
+    current = sign_ins.current_or_none()
+    if current is not None:
+        current.revoked_at = utcnow()
         db.session.commit()
 
 
@@ -138,31 +140,34 @@ def load_user(session_token: str) -> User | None:
 def ask_to_sign_in() -> Response:
     """Send to /login; a form's page, not its POST, is where the person comes back to."""
     flash(login_manager.login_message, login_manager.login_message_category)
-    return redirect(url_for(login_manager.login_view, next=return_path()))
+    return redirect(url_for(SIGN_IN_VIEW, next=return_path()))
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @throttle.registrations
 def register() -> ResponseReturnValue:
     """Create an account and sign in with it."""
-    if current_user.is_authenticated:
+    current = sign_ins.current_or_none()
+    if current is not None:
         # Signing up would silently switch this browser to another account: sign out first.
         flash(
-            f"You are signed in as {current_user.username}. Sign out first to create "
+            f"You are signed in as {current.user.username}. Sign out first to create "
             "another account.",
             "info",
         )
         return redirect(url_for("account.show"))
     form = RegisterForm()
     if form.validate_on_submit():
-        user = User(username=form.username.data, password_hash=hash_password(form.password.data))
+        user = User(
+            username=entered(form.username), password_hash=hash_password(entered(form.password))
+        )
         db.session.add(user)
         try:
             db.session.commit()
         except IntegrityError:
             # The unique index decides, so two simultaneous sign-ups cannot both win.
             db.session.rollback()
-            form.username.errors.append("That username is taken.")
+            add_error(form.username, "That username is taken.")
         else:
             sign_in(user, password_version=user.password_version, remember_me=False)
             flash(f"Welcome, {user.username}. Your account is ready.", "success")
@@ -175,11 +180,11 @@ def register() -> ResponseReturnValue:
 def login() -> ResponseReturnValue:
     """Sign in with a username and password, optionally remembered."""
     next_path = safe_next(request.args.get("next"))
-    if request.method == "GET" and current_user.is_authenticated:
+    if request.method == "GET" and sign_ins.current_or_none() is not None:
         return redirect(next_path or url_for("account.show"))
     form = LoginForm()
     if form.validate_on_submit():
-        verified = authenticate(form.username.data, form.password.data)
+        verified = authenticate(entered(form.username), entered(form.password))
         if verified is not None:
             user, version = verified
             sign_in(user, password_version=version, remember_me=form.remember.data)

@@ -21,13 +21,13 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from itsdangerous import BadData, BadSignature
 from itsdangerous.encoding import base64_decode
 from werkzeug.wrappers import Response
 
-from . import remember
+from . import remember, sign_ins
 from .forms import NoteForm, ThemeForm
 
 bp = Blueprint("lab", __name__, url_prefix="/cookies")
@@ -146,7 +146,7 @@ def remove_note() -> ResponseReturnValue:
 @bp.post("/clear")
 def clear_session() -> ResponseReturnValue:
     """``session.clear()``: after a warning when a sign-in would be lost with it."""
-    had_sign_in = current_user.is_authenticated
+    had_sign_in = sign_ins.current_or_none() is not None
     if had_sign_in and request.form.get("confirm") != "yes":
         had_remember_cookie = remember.cookie_name() in request.cookies
         return render_template("clear_session.html", had_remember_cookie=had_remember_cookie)
@@ -156,7 +156,7 @@ def clear_session() -> ResponseReturnValue:
     return _back_to("clear", **said)
 
 
-def _back_to(section: str, **args: object) -> Response:
+def _back_to(section: str, **args: Any) -> Response:
     """Back to the lab, at ``section``: on a phone the lab is long, and its top far away."""
     return redirect(url_for("lab.show", _anchor=section, **args))
 
@@ -166,7 +166,7 @@ def _answer(section: str, text: str, kind: str) -> None:
     session[RESULT_KEY] = {"section": section, "kind": kind, "text": text}
 
 
-def _theme_cookie_attributes() -> dict:
+def _theme_cookie_attributes() -> dict[str, Any]:
     """One set of attributes for setting and deleting: browsers match a deletion on them."""
     return {
         "path": "/",
@@ -311,7 +311,10 @@ def _signature_valid(cookie: str) -> bool:
     Flask's own ``loads``, which checks the signature before decoding anything, never
     ``loads_unsafe``, which would decode (and inflate) whatever was sent.
     """
-    serializer = current_app.session_interface.get_signing_serializer(current_app)
+    interface = current_app.session_interface
+    if not isinstance(interface, SecureCookieSessionInterface):
+        return False  # a session kept elsewhere than in Flask's signed cookie
+    serializer = interface.get_signing_serializer(current_app)
     if serializer is None:
         return False
     try:

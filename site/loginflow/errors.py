@@ -6,13 +6,14 @@ transaction is rolled back, one line is logged, and the page says to come back s
 
 import logging
 
-from flask import Flask, Response, current_app, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
+from werkzeug.wrappers import Response
 
 from .extensions import db, login_manager
 from .security import referring_page

@@ -36,4 +36,5 @@ ALL: tuple[NamedSignal, ...] = (
 
 def emit(event: NamedSignal, username: str | None) -> None:
     """Send ``event`` for this app; ``username`` only of an account that exists."""
+    # Flask types current_app as a Flask, which hides the proxy's _get_current_object.
     event.send(current_app._get_current_object(), username=username)  # type: ignore[attr-defined]

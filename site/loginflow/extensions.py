@@ -1,5 +1,7 @@
 """The Flask extensions, created unbound so every module can import them."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -13,15 +15,26 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class is db.Model, which the line above makes from Base. mypy cannot
+# take a class made at run time as a base (python/mypy#8603), so it is shown Base, whose
+# body and typing db.Model has.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 csrf = CSRFProtect()
 # No default limits: each throttled view says what it counts (throttle.py).
 limiter = Limiter(key_func=get_remote_address)
 
+# Where login_required and fresh_login_required send people (auth.py and freshness.py
+# answer for Flask-Login, so that a form's page, not its POST, is where they come back).
+SIGN_IN_VIEW, CONFIRM_PASSWORD_VIEW = "auth.login", "freshness.reauth"
 login_manager = LoginManager()
-login_manager.login_view = "auth.login"
+login_manager.login_view = SIGN_IN_VIEW
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
-login_manager.refresh_view = "freshness.reauth"
+login_manager.refresh_view = CONFIRM_PASSWORD_VIEW
 # Off: hashing IP and user agent into the session breaks on every network change and
 # stops nothing (both are easy to copy). The live SignIn row is the server-side check.
-login_manager.session_protection = None
+# Flask-Login documents None for "off"; its attribute is untyped, so mypy infers str.
+login_manager.session_protection = None  # type: ignore[assignment]

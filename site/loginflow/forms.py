@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, Form, PasswordField, RadioField, StringField
 from wtforms.validators import (
@@ -15,6 +14,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from . import sign_ins
 from .passwords import NotGuessable
 
 # Every field has a maximum, checked before any hashing: a 600 KB password costs nothing.
@@ -45,7 +45,22 @@ class PageForm(FlaskForm):
         return fields[0]
 
 
-def _new_password_rules(username_of: Callable[[Form], str | None]) -> list[Callable]:
+def entered(field: StringField) -> str:
+    """What was typed into ``field`` of a validated form: its InputRequired ensures text."""
+    if field.data is None:
+        raise ValueError(f"{field.name} holds nothing: validate the form first.")
+    return field.data
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show ``message`` under ``field``, for a check the view makes after the form's own."""
+    # A new list: WTForms gives a field a list of errors only once it is validated.
+    field.errors = [*field.errors, message]
+
+
+def _new_password_rules(
+    username_of: Callable[[Form], str | None],
+) -> list[Callable[[Form, StringField], object]]:
     """What a new password must be, on sign-up and on a change alike.
 
     Length and guessability, no composition rules: those make passwords weaker, not stronger.
@@ -63,11 +78,11 @@ def _new_password_rules(username_of: Callable[[Form], str | None]) -> list[Calla
     ]
 
 
-def _length_first(length: Length) -> Callable[[Form, Field], None]:
+def _length_first(length: Length) -> Callable[[Form, StringField], None]:
     """``length``, stopping the checks after it: a value of the wrong length gets one
     message, not a second one about what it holds."""
 
-    def check(form: Form, field: Field) -> None:
+    def check(form: Form, field: StringField) -> None:
         try:
             length(form, field)
         except ValidationError as error:
@@ -91,7 +106,7 @@ class RegisterForm(PageForm):
         ],
     )
     password = PasswordField(
-        "Password", validators=_new_password_rules(lambda form: form.username.data)
+        "Password", validators=_new_password_rules(lambda form: form["username"].data)
     )
     confirm = PasswordField(
         "Confirm password",
@@ -123,7 +138,8 @@ class ChangePasswordForm(PageForm):
         validators=[InputRequired("Type your current password."), Length(max=PASSWORD_MAX)],
     )
     new_password = PasswordField(
-        "New password", validators=_new_password_rules(lambda form: current_user.username)
+        "New password",
+        validators=_new_password_rules(lambda form: sign_ins.current().user.username),
     )
     confirm = PasswordField(
         "Confirm new password",

@@ -10,7 +10,6 @@ which asks for the password and brings them back.
 from flask import (
     Blueprint,
     Flask,
-    Response,
     current_app,
     flash,
     redirect,
@@ -20,11 +19,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import login_required
+from werkzeug.wrappers import Response
 
-from . import throttle
-from .extensions import login_manager
-from .forms import ReauthForm
+from . import sign_ins, throttle
+from .extensions import CONFIRM_PASSWORD_VIEW, login_manager
+from .forms import ReauthForm, add_error, entered
 from .models import utcnow
 from .passwords import password_matches
 from .security import return_path, safe_next
@@ -57,7 +57,7 @@ def _lapse_stale_freshness() -> None:
 def ask_for_password() -> Response:
     """Send a stale session to /reauth; a form's page, not its POST, is where it returns."""
     flash(ASK_AGAIN, "info")
-    return redirect(url_for(login_manager.refresh_view, next=return_path()))
+    return redirect(url_for(CONFIRM_PASSWORD_VIEW, next=return_path()))
 
 
 @bp.route("/reauth", methods=["GET", "POST"])
@@ -68,10 +68,10 @@ def reauth() -> ResponseReturnValue:
     next_path = safe_next(request.args.get("next"))
     form = ReauthForm()
     if form.validate_on_submit():
-        if password_matches(current_user, form.password.data) is not None:
+        if password_matches(sign_ins.current().user, entered(form.password)) is not None:
             mark_fresh()
             return redirect(next_path or url_for("account.show"))
-        form.password.errors.append(NOT_YOURS)
+        add_error(form.password, NOT_YOURS)
     page = render_template("reauth.html", form=form, next_path=next_path)
     return page, 422 if form.errors else 200
 

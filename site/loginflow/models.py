@@ -2,15 +2,26 @@
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, ForeignKey, Index, Select, String, func, inspect, select
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    UpdateBase,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from .extensions import db
+from .extensions import Model, db
 
 
 def utcnow() -> datetime:
@@ -30,7 +41,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None else None
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     # `sign_in` below is per-request state, not a column.
     __allow_unmapped__ = True
@@ -50,7 +61,7 @@ class User(UserMixin, db.Model):
     sign_in: "SignIn | None" = None
 
     @classmethod
-    def named(cls, username: str) -> Select[tuple["User"]]:
+    def named(cls, username: str) -> Select["User"]:
         """The account with this username, in any case: "Alice" signs in as alice."""
         return select(cls).where(func.lower(cls.username) == username.lower())
 
@@ -65,7 +76,7 @@ class User(UserMixin, db.Model):
         return self.sign_in.session_token
 
 
-class SignIn(db.Model):
+class SignIn(Model):
     """One signed-in browser: what the session cookie and the remember cookie point to."""
 
     __tablename__ = "sign_ins"
@@ -114,7 +125,7 @@ class SignIn(db.Model):
         return self.remember_expires_at is not None and self.remember_expires_at > moment
 
     @classmethod
-    def live(cls) -> Select[tuple["SignIn"]]:
+    def live(cls) -> Select["SignIn"]:
         """Sign-ins not revoked and made with the current password, each with its user.
 
         One query; the one definition of "live" that the session and the remember cookie
@@ -126,6 +137,13 @@ class SignIn(db.Model):
             .options(contains_eager(cls.user))
             .where(cls.revoked_at.is_(None), cls.password_version == User.password_version)
         )
+
+
+def rows_matched(statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE in the session's transaction; how many rows it matched."""
+    # Session.execute is typed to return a Result; for UPDATE and DELETE it is a
+    # CursorResult, which has the rowcount.
+    return cast(CursorResult[Any], db.session.execute(statement)).rowcount
 
 
 def create_tables() -> list[str]:

@@ -18,7 +18,7 @@ from zxcvbn_rs_py import zxcvbn
 
 from . import events, sign_ins
 from .extensions import db
-from .models import SignIn, User
+from .models import SignIn, User, rows_matched
 
 # zxcvbn's work grows steeply with length; the first 48 characters show whether a
 # password is common or patterned, in a few milliseconds at most.
@@ -57,13 +57,15 @@ def password_matches(user: User | None, password: str) -> int | None:
     password is sent as ``sign_in_failed``, which the throttle counts. A match against a
     hash made with other settings than ``PASSWORD_HASH_METHOD`` stores a new hash.
     """
+    if user is None:
+        # An unknown user costs a (dummy) check too.
+        verify_password(None, password)
+        events.emit(events.SIGN_IN_FAILED, None)
+        return None
     # Read before the check: a change committed meanwhile makes this version old.
-    version = user.password_version if user else None
-    stored_hash = user.password_hash if user else None
-    # Checked before looking at ``user``: an unknown user costs a (dummy) check too.
-    matches = verify_password(stored_hash, password)
-    if user is None or not matches:
-        events.emit(events.SIGN_IN_FAILED, user.username if user else None)
+    version, stored_hash = user.password_version, user.password_hash
+    if not verify_password(stored_hash, password):
+        events.emit(events.SIGN_IN_FAILED, user.username)
         return None
     if _method_of(stored_hash) != _method_of(_dummy_hash(_hash_method())):
         # Only now is the password known: the one moment an outdated hash can be replaced.
@@ -97,11 +99,11 @@ def change_password(user: User, new_password: str, *, version: int, sign_in: Sig
 def _store(user: User, version: int, new_hash: str, new_version: int) -> bool:
     """Replace the hash of password ``version`` (the caller commits); False if that is no
     longer the current one."""
-    stored = db.session.execute(
+    stored = rows_matched(
         update(User)
         .where(User.id == user.id, User.password_version == version)
         .values(password_hash=new_hash, password_version=new_version)
-    ).rowcount
+    )
     return stored == 1
 
 
@@ -134,7 +136,8 @@ class NotGuessable:
 
 
 def _hash_method() -> str:
-    return current_app.config["PASSWORD_HASH_METHOD"]
+    method: str = current_app.config["PASSWORD_HASH_METHOD"]
+    return method
 
 
 def _method_of(stored_hash: str) -> str:

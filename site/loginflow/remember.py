@@ -9,13 +9,14 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Response, after_this_request, current_app, request
 from sqlalchemy import update
 
 from . import events
 from .extensions import db
-from .models import SignIn, utcnow
+from .models import SignIn, rows_matched, utcnow
 
 
 def issue(sign_in: SignIn) -> str:
@@ -70,11 +71,10 @@ def redeem() -> SignIn | None:
         return None
 
     presented = _digest(validator)
-    if _same(presented, sign_in.remember_validator_hash):
-        if _rotate(sign_in, presented, now):
-            return sign_in
-        # Another request rotated this validator a moment ago: fall through to the grace
-        # check, on the row as that request left it (_rotate's commit reloads it).
+    if _same(presented, sign_in.remember_validator_hash) and _rotate(sign_in, presented, now):
+        return sign_in
+    # Not the current validator, or another request rotated it a moment ago: the grace check
+    # decides, on the row as that request left it (_rotate's commit reloads it).
     if _same(presented, sign_in.remember_previous_validator_hash) and (
         sign_in.remember_rotated_at is not None
         and now - sign_in.remember_rotated_at <= current_app.config["REMEMBER_ME_ROTATION_GRACE"]
@@ -91,14 +91,15 @@ def redeem() -> SignIn | None:
 
 
 def cookie_name() -> str:
-    return current_app.config["REMEMBER_ME_COOKIE_NAME"]
+    name: str = current_app.config["REMEMBER_ME_COOKIE_NAME"]
+    return name
 
 
 def _rotate(sign_in: SignIn, presented: str, now: datetime) -> bool:
     """Replace the validator unless a concurrent request already did; True if this one did."""
     validator = secrets.token_urlsafe(32)
     # Compare-and-set in one UPDATE: of two requests with the same cookie, only one wins.
-    replaced = db.session.execute(
+    replaced = rows_matched(
         update(SignIn)
         .where(SignIn.id == sign_in.id, SignIn.remember_validator_hash == presented)
         .values(
@@ -111,15 +112,15 @@ def _rotate(sign_in: SignIn, presented: str, now: datetime) -> bool:
             **SignIn.new_session("remember-me"),
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
-    if replaced:
+    if replaced and sign_in.remember_expires_at is not None:
         # The cookie keeps the expiry it was first given: rotation never extends it.
         send(f"{sign_in.remember_selector}:{validator}", sign_in.remember_expires_at - now)
     return bool(replaced)
 
 
-def _cookie_attributes() -> dict:
+def _cookie_attributes() -> dict[str, Any]:
     config = current_app.config
     return {
         "path": "/",

@@ -15,7 +15,6 @@ from functools import lru_cache
 
 from flask import (
     Flask,
-    Response,
     after_this_request,
     current_app,
     flash,
@@ -29,11 +28,12 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, and_, delete, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from ua_parser import parse as parse_user_agent
+from werkzeug.wrappers import Response
 
 from . import events
 from .errors import DATABASE_UNAVAILABLE
 from .extensions import db
-from .models import SignIn, User, utcnow
+from .models import SignIn, User, rows_matched, utcnow
 from .security import return_path
 from .wording import duration
 
@@ -42,6 +42,23 @@ log = logging.getLogger(__name__)
 # last_seen_at is written at most this often per sign-in, and at least ten times per idle
 # timeout, so that idling out is decided within a tenth of the timeout.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def current() -> SignIn:
+    """This browser's sign-in, in a view behind ``login_required``; its ``user`` is who."""
+    row = current_or_none()
+    if row is None:
+        raise RuntimeError("Nobody is signed in: the view needs login_required.")
+    return row
+
+
+def current_or_none() -> SignIn | None:
+    """This browser's sign-in, or None: Flask-Login's ``current_user``, typed.
+
+    The first call in a request loads it (auth.load_user), which may end a timed-out session.
+    """
+    user = current_user._get_current_object()
+    return user.sign_in if isinstance(user, User) else None
 
 
 def of(user: User) -> list[SignIn]:
@@ -145,11 +162,11 @@ def end_all(user: User, *, keep: SignIn | None = None) -> int:
 def purge(older_than: timedelta) -> int:
     """Delete sign-ins revoked, or out of force, more than ``older_than`` ago."""
     cutoff = utcnow() - older_than
-    deleted = db.session.execute(
+    deleted = rows_matched(
         delete(SignIn)
         .where(or_(SignIn.revoked_at < cutoff, ~in_force(cutoff)))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     return deleted
 
@@ -169,13 +186,14 @@ def browser_name(user_agent: str) -> str:
 
 
 def last_seen_resolution() -> timedelta:
-    return min(LAST_SEEN_RESOLUTION, current_app.config["SIGN_IN_IDLE_TIMEOUT"] / 10)
+    idle: timedelta = current_app.config["SIGN_IN_IDLE_TIMEOUT"]
+    return min(LAST_SEEN_RESOLUTION, idle / 10)
 
 
 def _revoke(which: ColumnElement[bool], now: datetime) -> int:
-    return db.session.execute(
+    return rows_matched(
         update(SignIn).where(which, SignIn.revoked_at.is_(None)).values(revoked_at=now)
-    ).rowcount
+    )
 
 
 def _note_seen_after_the_page(sign_in_id: int, now: datetime) -> None:
@@ -205,7 +223,7 @@ def _send_timed_out_to_sign_in() -> Response | None:
         return None
     try:
         # Load the user now, not when the page is drawn, so that a timeout is found now.
-        signed_in = current_user.is_authenticated
+        signed_in = current_or_none() is not None
     except DATABASE_UNAVAILABLE:
         # Undecided: the page itself meets the outage and shows what suits it.
         db.session.rollback()

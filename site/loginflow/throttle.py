@@ -21,14 +21,14 @@ from functools import wraps
 from typing import Any
 
 import limits.errors
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
-from flask_login import current_user
 from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Response
 
-from . import events
+from . import events, sign_ins
 from .errors import render_error
 from .extensions import db, limiter
 from .models import User
@@ -44,6 +44,8 @@ TYPED_USERNAME_CHARS = 64
 
 class Throttled(TooManyRequests):
     """A limit is reached; ``retry_after`` says in how many seconds it lifts."""
+
+    retry_after: int  # seconds; werkzeug's own attribute also allows a datetime or None
 
     def __init__(self, retry_after: int) -> None:
         super().__init__()
@@ -62,7 +64,7 @@ SIGN_IN_RULES: tuple[Rule, ...] = (
 # The signed-in account's count under its username: the same count as on /login, so every
 # browser of the account and the sign-in page share one budget of wrong passwords.
 PASSWORD_CHECK_RULES: tuple[Rule, ...] = (
-    ("THROTTLE_SIGN_IN_PER_USERNAME", lambda: current_user.username.lower()),
+    ("THROTTLE_SIGN_IN_PER_USERNAME", lambda: sign_ins.current().user.username.lower()),
 )
 REGISTER_RULES: tuple[Rule, ...] = (("THROTTLE_REGISTER_PER_ADDRESS", get_remote_address),)
 
@@ -140,7 +142,8 @@ def _report_throttled() -> None:
     """Send ``throttled`` for the account a form named, else for the one signed in."""
     typed = request.form.get("username")
     if typed is None:
-        username = current_user.username if current_user.is_authenticated else None
+        current = sign_ins.current_or_none()
+        username = current.user.username if current else None
     else:
         account = db.session.scalar(User.named(typed.strip()))
         username = account.username if account else None
