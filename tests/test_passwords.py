@@ -161,13 +161,13 @@ def test_only_one_of_two_changes_at_once_wins(app: Flask, signed_up: FlaskClient
         version = user.password_version
         assert (
             passwords.change_password(
-                user, "first new password here", version=version, sign_in=first
+                user, "first new password here", version=version, this_sign_in=first
             )
             == 0
         )
         assert (
             passwords.change_password(
-                user, "second new password here", version=version, sign_in=first
+                user, "second new password here", version=version, this_sign_in=first
             )
             is None
         )
@@ -185,7 +185,7 @@ def test_an_ended_sign_in_cannot_go_on_to_change_the_password(
         [row] = db.session.scalars(SignIn.live()).all()
         sign_ins.end(row)  # another browser pressed End a moment ago
         changed = passwords.change_password(
-            user, "a new password here", version=user.password_version, sign_in=row
+            user, "a new password here", version=user.password_version, this_sign_in=row
         )
         assert changed is None
         assert check_password_hash(db.session.scalar(select(User.password_hash)), PASSWORD)

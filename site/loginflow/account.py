@@ -94,7 +94,10 @@ def change_password_page() -> ResponseReturnValue:
         add_error(form.current_password, "That is not your current password.")
         return _password_page(form)
     remembered = current.remembered_at(utcnow())
-    if change_password(user, entered(form.new_password), version=version, sign_in=current) is None:
+    if (
+        change_password(user, entered(form.new_password), version=version, this_sign_in=current)
+        is None
+    ):
         # Changed or ended a moment ago: by another browser (then this one is signed out
         # already), or by this one's own first click of a double click. No cookie is set,
         # not even a message in the session, so the first click's new cookies stand.

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from . import events, freshness, remember, sign_ins, throttle
 from .extensions import SIGN_IN_VIEW, db, login_manager
-from .forms import LoginForm, RegisterForm, add_error, entered
+from .forms import RegisterForm, SignInForm, add_error, entered
 from .models import SignIn, User, utcnow
 from .passwords import hash_password, password_matches
 from .security import return_path, safe_next
@@ -119,7 +119,7 @@ def _end_current_sign_in() -> None:
 def _start_session(row: SignIn, *, fresh: bool) -> None:
     # A new session: nothing set before sign-in (a planted value, an old CSRF token) survives.
     session.clear()
-    row.user.sign_in = row
+    row.user.current_sign_in = row
     login_user(row.user, fresh=fresh)
     if fresh:
         freshness.mark_fresh()
@@ -132,7 +132,7 @@ def load_user(session_token: str) -> User | None:
     row = db.session.scalar(SignIn.live().where(SignIn.session_token == session_token))
     if row is None or not sign_ins.keep_alive(row):
         return None
-    row.user.sign_in = row
+    row.user.current_sign_in = row
     return row.user
 
 
@@ -177,12 +177,12 @@ def register() -> ResponseReturnValue:
 
 @bp.route("/login", methods=["GET", "POST"])
 @throttle.failed_sign_ins
-def login() -> ResponseReturnValue:
+def sign_in_view() -> ResponseReturnValue:
     """Sign in with a username and password, optionally remembered."""
     next_path = safe_next(request.args.get("next"))
     if request.method == "GET" and sign_ins.current_or_none() is not None:
         return redirect(next_path or url_for("account.show"))
-    form = LoginForm()
+    form = SignInForm()
     if form.validate_on_submit():
         verified = authenticate(entered(form.username), entered(form.password))
         if verified is not None:
@@ -190,14 +190,14 @@ def login() -> ResponseReturnValue:
             sign_in(user, password_version=version, remember_me=form.remember.data)
             return redirect(next_path or url_for("account.show"))
     if not form.is_submitted():
-        return render_template("login.html", form=form, next_path=next_path)
+        return render_template("sign_in.html", form=form, next_path=next_path)
     # One message and one status for every failure: nothing tells which part was wrong.
     form.form_errors.append(SIGN_IN_FAILED)
-    return render_template("login.html", form=form, next_path=next_path), 422
+    return render_template("sign_in.html", form=form, next_path=next_path), 422
 
 
 @bp.post("/logout")
-def logout() -> ResponseReturnValue:
+def sign_out_view() -> ResponseReturnValue:
     """Sign out (POST with a CSRF token, so no other site can do it for you)."""
     sign_out()
     flash("You are signed out.", "success")

@@ -28,7 +28,7 @@ limiter = Limiter(key_func=get_remote_address)
 
 # Where login_required and fresh_login_required send people (auth.py and freshness.py
 # answer for Flask-Login, so that a form's page, not its POST, is where they come back).
-SIGN_IN_VIEW, CONFIRM_PASSWORD_VIEW = "auth.login", "freshness.reauth"
+SIGN_IN_VIEW, CONFIRM_PASSWORD_VIEW = "auth.sign_in_view", "freshness.reauth"
 login_manager = LoginManager()
 login_manager.login_view = SIGN_IN_VIEW
 login_manager.login_message = "Please sign in to see that page."

@@ -117,7 +117,7 @@ class RegisterForm(PageForm):
     )
 
 
-class LoginForm(PageForm):
+class SignInForm(PageForm):
     # No account has a longer name or password, so longer input fails without a hash check.
     username = StringField(
         "Username", filters=[_strip], validators=[InputRequired(), Length(max=USERNAME_MAX)]

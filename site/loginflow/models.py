@@ -43,7 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class User(UserMixin, Model):
     __tablename__ = "users"
-    # `sign_in` below is per-request state, not a column.
+    # `current_sign_in` below is per-request state, not a column.
     __allow_unmapped__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +58,7 @@ class User(UserMixin, Model):
     __table_args__ = (Index("ix_users_username_lower", func.lower(username), unique=True),)
 
     #: The SignIn this object was loaded through; set by the user loader and by sign-in.
-    sign_in: "SignIn | None" = None
+    current_sign_in: "SignIn | None" = None
 
     @classmethod
     def named(cls, username: str) -> Select["User"]:
@@ -71,9 +71,9 @@ class User(UserMixin, Model):
         Revoking that row therefore ends every copy of the session cookie, and so does the
         next session begun on it, which draws a new token.
         """
-        if self.sign_in is None:
+        if self.current_sign_in is None:
             raise RuntimeError("A User gets an id for the session only through a SignIn.")
-        return self.sign_in.session_token
+        return self.current_sign_in.session_token
 
 
 class SignIn(Model):

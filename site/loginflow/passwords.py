@@ -77,18 +77,20 @@ def password_matches(user: User | None, password: str) -> int | None:
     return version
 
 
-def change_password(user: User, new_password: str, *, version: int, sign_in: SignIn) -> int | None:
-    """Store the new password and end every sign-in of ``user``, ``sign_in``'s too.
+def change_password(
+    user: User, new_password: str, *, version: int, this_sign_in: SignIn
+) -> int | None:
+    """Store the new password and end every sign-in of ``user``, ``this_sign_in``'s too.
 
     ``version`` is the password version the current password was checked as, and
-    ``sign_in`` the sign-in asking. Whoever knew the old password is signed out; the caller
+    ``this_sign_in`` the sign-in asking. Whoever knew the old password is signed out; the caller
     signs this browser in anew. Returns how many other sign-ins were ended, or None, with
-    nothing changed, if the password was changed or ``sign_in`` ended meanwhile.
+    nothing changed, if the password was changed or ``this_sign_in`` ended meanwhile.
     """
     new_hash = hash_password(new_password)
     # Both in one transaction: of two changes at once only one wins, and a sign-in ended
     # by another browser cannot go on to change the password.
-    if not (_store(user, version, new_hash, version + 1) and sign_ins.revoke(sign_in)):
+    if not (_store(user, version, new_hash, version + 1) and sign_ins.revoke(this_sign_in)):
         db.session.rollback()
         return None
     ended = sign_ins.end_all(user)  # commits the hash and every revocation together

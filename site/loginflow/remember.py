@@ -19,17 +19,17 @@ from .extensions import db
 from .models import SignIn, rows_matched, utcnow
 
 
-def issue(sign_in: SignIn) -> str:
-    """Give ``sign_in`` a remember token and return the cookie's value.
+def issue(row: SignIn) -> str:
+    """Give ``row`` a remember token and return the cookie's value.
 
     The caller commits the row first and only then ``send``s the cookie, so a browser
     never holds a cookie for a row that was rolled back.
     """
     validator = secrets.token_urlsafe(32)
-    sign_in.remember_selector = secrets.token_urlsafe(12)
-    sign_in.remember_validator_hash = _digest(validator)
-    sign_in.remember_expires_at = utcnow() + current_app.config["REMEMBER_ME_DURATION"]
-    return f"{sign_in.remember_selector}:{validator}"
+    row.remember_selector = secrets.token_urlsafe(12)
+    row.remember_validator_hash = _digest(validator)
+    row.remember_expires_at = utcnow() + current_app.config["REMEMBER_ME_DURATION"]
+    return f"{row.remember_selector}:{validator}"
 
 
 def send(value: str, lifetime: timedelta) -> None:
@@ -62,31 +62,31 @@ def redeem() -> SignIn | None:
     cookie: the SignIn is revoked, which signs out the thief and the owner alike.
     """
     selector, _, validator = request.cookies.get(cookie_name(), "").partition(":")
-    sign_in = None
+    row = None
     if selector and validator:
-        sign_in = db.session.scalar(SignIn.live().where(SignIn.remember_selector == selector))
+        row = db.session.scalar(SignIn.live().where(SignIn.remember_selector == selector))
     now = utcnow()
-    if sign_in is None or not sign_in.remembered_at(now):
+    if row is None or not row.remembered_at(now):
         forget()
         return None
 
     presented = _digest(validator)
-    if _same(presented, sign_in.remember_validator_hash) and _rotate(sign_in, presented, now):
-        return sign_in
+    if _same(presented, row.remember_validator_hash) and _rotate(row, presented, now):
+        return row
     # Not the current validator, or another request rotated it a moment ago: the grace check
     # decides, on the row as that request left it (_rotate's commit reloads it).
-    if _same(presented, sign_in.remember_previous_validator_hash) and (
-        sign_in.remember_rotated_at is not None
-        and now - sign_in.remember_rotated_at <= current_app.config["REMEMBER_ME_ROTATION_GRACE"]
+    if _same(presented, row.remember_previous_validator_hash) and (
+        row.remember_rotated_at is not None
+        and now - row.remember_rotated_at <= current_app.config["REMEMBER_ME_ROTATION_GRACE"]
     ):
         # A parallel request (restored tabs) with the cookie replaced just now; the
         # browser already has, or is about to get, the new one.
-        return sign_in
+        return row
 
-    sign_in.revoked_at = now
+    row.revoked_at = now
     db.session.commit()
     forget()
-    events.emit(events.REMEMBER_THEFT, sign_in.user.username)
+    events.emit(events.REMEMBER_THEFT, row.user.username)
     return None
 
 
@@ -95,13 +95,13 @@ def cookie_name() -> str:
     return name
 
 
-def _rotate(sign_in: SignIn, presented: str, now: datetime) -> bool:
+def _rotate(row: SignIn, presented: str, now: datetime) -> bool:
     """Replace the validator unless a concurrent request already did; True if this one did."""
     validator = secrets.token_urlsafe(32)
     # Compare-and-set in one UPDATE: of two requests with the same cookie, only one wins.
     replaced = rows_matched(
         update(SignIn)
-        .where(SignIn.id == sign_in.id, SignIn.remember_validator_hash == presented)
+        .where(SignIn.id == row.id, SignIn.remember_validator_hash == presented)
         .values(
             remember_validator_hash=_digest(validator),
             remember_previous_validator_hash=presented,
@@ -114,9 +114,9 @@ def _rotate(sign_in: SignIn, presented: str, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    if replaced and sign_in.remember_expires_at is not None:
+    if replaced and row.remember_expires_at is not None:
         # The cookie keeps the expiry it was first given: rotation never extends it.
-        send(f"{sign_in.remember_selector}:{validator}", sign_in.remember_expires_at - now)
+        send(f"{row.remember_selector}:{validator}", row.remember_expires_at - now)
     return bool(replaced)
 
 

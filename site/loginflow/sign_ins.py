@@ -58,7 +58,7 @@ def current_or_none() -> SignIn | None:
     The first call in a request loads it (auth.load_user), which may end a timed-out session.
     """
     user = current_user._get_current_object()
-    return user.sign_in if isinstance(user, User) else None
+    return user.current_sign_in if isinstance(user, User) else None
 
 
 def of(user: User) -> list[SignIn]:
@@ -232,7 +232,7 @@ def _send_timed_out_to_sign_in() -> Response | None:
     if signed_in or reason is None:
         return None
     flash(f"{reason} Please sign in again.", "info")
-    return redirect(url_for("auth.login", next=return_path()))
+    return redirect(url_for("auth.sign_in_view", next=return_path()))
 
 
 def init_app(app: Flask) -> None:
