@@ -1,10 +1,22 @@
 """Forms as a person meets them: where the cursor goes after an error, what is announced,
 what is marked, and targets big enough for a finger."""
 
+import re
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from playwright.sync_api import Page, expect
 
-from .flows import PASSWORD, Account, form, new_username, submit_and_follow
+from .flows import (
+    PASSWORD,
+    Account,
+    NewContext,
+    fact,
+    form,
+    new_username,
+    sign_in_by_script,
+    submit_and_follow,
+)
 
 PHONE = {"width": 390, "height": 844}
 FINGER = 44  # pixels: the smallest target a finger hits reliably (WCAG 2.5.5)
@@ -85,3 +97,17 @@ def test_header_targets_are_big_enough_for_a_finger_on_a_phone(
         assert box is not None
         name = target.inner_text()
         assert box["height"] >= FINGER, f"{name!r} is {box['height']} px tall"
+
+
+def test_times_are_shown_in_the_readers_time_zone_with_utc_kept(
+    new_context: NewContext, account: Account
+) -> None:
+    page = new_context(timezone_id="Asia/Kolkata", locale="en-GB").new_page()
+    sign_in_by_script(page, account)
+    page.goto("/account")
+    created = fact(page, "Account created").locator("time")
+    expect(created).to_have_attribute("title", re.compile(r" UTC$"))
+    expect(created).to_contain_text("GMT+5:30")
+    utc = datetime.fromisoformat(created.get_attribute("datetime"))
+    shown = utc.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    expect(created).to_contain_text(shown.strftime("%H:%M"))
