@@ -5,10 +5,6 @@ max_age=...)``, ``request.cookies.get``, ``response.delete_cookie``, ``session[k
 value``, ``session.get(key, default)``, ``session.pop(key, None)`` and ``session.clear()``.
 """
 
-import binascii
-import json
-import zlib
-from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -21,14 +17,12 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadData, BadSignature
-from itsdangerous.encoding import base64_decode
 from werkzeug.wrappers import Response
 
 from . import remember, sign_ins
 from .forms import NoteForm, ThemeForm
+from .session_reader import read_session_cookie, shorten
 
 bp = Blueprint("lab", __name__, url_prefix="/cookies")
 
@@ -41,8 +35,6 @@ LIFETIMES: dict[str, int | None] = {
     "day": 24 * 60 * 60,
     "year": 365 * 24 * 60 * 60,
 }
-# Session keys whose values are secrets or noise; shown shortened.
-SHORTENED_KEYS = ("csrf_token", "_id", "_user_id")
 # The lab's answer to the last button pressed, kept in the session for the next page, like
 # a flash; but a flash shows at the top of the page, and this shows in the section used.
 RESULT_KEY = "lab_result"
@@ -62,26 +54,8 @@ SESSION_KEYS = {
     RESULT_KEY: "This lab's answer to the button you pressed, shown once in its section.",
 }
 
-# Bounds on decoding a session cookie that anyone may have crafted (see _payload).
-MAX_COOKIE_CHARS = 4096  # browsers keep no longer cookie
-MAX_PAYLOAD_BYTES = 8 * 1024
-MAX_NESTING = 16
-MAX_SHOWN_CHARS = 16 * 1024
 SHOWN_COOKIE_CHARS = 64
 SHOWN_COOKIES = 20  # of however many the browser sent, this site's own first
-
-
-class Unreadable(Exception):
-    """The session cookie cannot be shown; the message says why."""
-
-
-@dataclass(frozen=True)
-class SessionView:
-    signed: bool
-    text: str | None
-    problem: str | None
-    legend: tuple[tuple[str, str], ...] = ()  # (key, what it is) for each key this site sets
-    other_keys: bool = False  # keys this site never sets: someone else made the cookie
 
 
 @bp.app_context_processor
@@ -189,7 +163,7 @@ def _render(theme_form: ThemeForm | None = None, note_form: NoteForm | None = No
     return render_template(
         "cookies.html",
         sent=[_describe(name, value) for name, value in _cookies_to_show()],
-        session_view=_session_view(session_cookie) if session_cookie else None,
+        session_view=read_session_cookie(session_cookie, SESSION_KEYS) if session_cookie else None,
         theme_cookie=request.cookies.get(THEME_COOKIE),
         note=session.get("note", "(no note yet)"),
         theme_form=theme_form,
@@ -218,110 +192,11 @@ def _describe(name: str, value: str) -> dict[str, str]:
         THEME_COOKIE: "Your theme preference, set in this lab.",
     }
     if name in (config["SESSION_COOKIE_NAME"], config["REMEMBER_ME_COOKIE_NAME"]):
-        value = _shorten(value)
+        value = shorten(value)
     else:
-        value = _shorten(value, SHOWN_COOKIE_CHARS)  # any site on this host may have set it
+        value = shorten(value, SHOWN_COOKIE_CHARS)  # any site on this host may have set it
     purpose = purposes.get(name, "Not set by this site.")
-    return {"name": _shorten(name, SHOWN_COOKIE_CHARS), "value": value, "purpose": purpose}
-
-
-def _session_view(cookie: str) -> SessionView:
-    """What the session cookie says, read without the key, and whether Flask trusts it."""
-    signed = _signature_valid(cookie)
-    try:
-        data = _payload(cookie)
-        text = _readable(data)
-    except Unreadable as error:
-        return SessionView(signed=signed, text=None, problem=str(error))
-    keys = data if isinstance(data, dict) else {}
-    return SessionView(
-        signed=signed,
-        text=text,
-        problem=None,
-        # In the order the keys are shown; what a key is, never what it holds.
-        legend=tuple((key, SESSION_KEYS[key]) for key in keys if key in SESSION_KEYS),
-        other_keys=any(key not in SESSION_KEYS for key in keys),
-    )
-
-
-def _payload(cookie: str) -> Any:
-    """The cookie's JSON, decoded with bounds, because anyone can send any cookie here.
-
-    Flask checks the signature before it decodes; this page decodes first, to show what
-    the cookie says, so every step is limited: the cookie's length, what it decompresses
-    to, and how deeply its JSON nests.
-    """
-    if len(cookie) > MAX_COOKIE_CHARS:
-        raise Unreadable(f"it is longer than a browser keeps ({MAX_COOKIE_CHARS} characters)")
-    compressed = cookie.startswith(".")
-    try:
-        raw = base64_decode(cookie.removeprefix(".").split(".")[0])
-        if compressed:
-            inflater = zlib.decompressobj()
-            raw = inflater.decompress(raw, MAX_PAYLOAD_BYTES)
-            if inflater.unconsumed_tail:
-                raise Unreadable(f"it inflates to more than {MAX_PAYLOAD_BYTES} bytes")
-        # UTF-8 only (json.loads would also take UTF-16), so _nesting counts what it parses.
-        text = raw.decode("utf-8")
-        if _nesting(text) > MAX_NESTING:
-            raise Unreadable(f"its JSON nests deeper than {MAX_NESTING} levels")
-        return json.loads(text)
-    except (BadData, binascii.Error, ValueError, zlib.error):
-        raise Unreadable("it was not made by Flask") from None
-
-
-def _readable(data: Any) -> str:
-    if isinstance(data, dict):
-        for key in SHORTENED_KEYS:
-            if isinstance(data.get(key), str):
-                data[key] = _shorten(data[key])
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    # JSON may carry lone surrogates, which no page can encode: show them escaped.
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    if len(text) > MAX_SHOWN_CHARS:
-        raise Unreadable(f"it is longer than this page shows ({MAX_SHOWN_CHARS} characters)")
-    return text
-
-
-def _nesting(text: str) -> int:
-    """How deeply ``text`` nests arrays and objects, counted without parsing (no recursion)."""
-    deepest = depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
-def _signature_valid(cookie: str) -> bool:
-    """Whether Flask accepts the cookie: its signature matches the secret key.
-
-    Flask's own ``loads``, which checks the signature before decoding anything, never
-    ``loads_unsafe``, which would decode (and inflate) whatever was sent.
-    """
-    interface = current_app.session_interface
-    if not isinstance(interface, SecureCookieSessionInterface):
-        return False  # a session kept elsewhere than in Flask's signed cookie
-    serializer = interface.get_signing_serializer(current_app)
-    if serializer is None:
-        return False
-    try:
-        serializer.loads(cookie)
-    except BadSignature:
-        return False
-    return True
+    return {"name": shorten(name, SHOWN_COOKIE_CHARS), "value": value, "purpose": purpose}
 
 
 def _shorten(value: str, keep: int = 8) -> str:
