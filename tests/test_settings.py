@@ -13,7 +13,7 @@ from flask import Flask
 from flask.cli import cli
 
 from config import DevelopmentConfig, ProductionConfig, TestingConfig
-from loginflow import create_app
+from loginflow import create_app, passwords
 from loginflow.settings import ConfigurationError, load_settings
 
 from .actions import PASSWORD, attributes, register, set_cookie, sign_in
@@ -97,9 +97,18 @@ def test_development_invents_a_private_key_once_and_keeps_it(tmp_path: Path) -> 
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
 
 
-def test_other_settings_use_werkzeugs_default_password_hash() -> None:
-    assert DevelopmentConfig.PASSWORD_HASH_METHOD == ProductionConfig.PASSWORD_HASH_METHOD
-    assert ProductionConfig.PASSWORD_HASH_METHOD == "scrypt"
+@pytest.mark.parametrize("config", [DevelopmentConfig, ProductionConfig])
+def test_outside_tests_passwords_are_stored_as_scrypt_hashes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, config: type
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["localhost"]')
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", f'"sqlite:///{tmp_path}/db.sqlite"')
+    app = create_app(config)
+    with app.test_request_context():
+        stored = passwords.hash_password(PASSWORD)
+    # Werkzeug's scrypt: n=2**15, r=8, p=1, about 32 MB and tens of milliseconds a check.
+    assert stored.startswith("scrypt:32768:8:1$")
 
 
 @pytest.mark.parametrize(
