@@ -50,9 +50,12 @@ def test_expired_form_offers_the_page_it_came_from(
     assert 'href="/"' in page  # home, always
 
 
-def test_wrong_csrf_token_is_refused(client: FlaskClient) -> None:
+def test_wrong_csrf_token_is_refused_and_changes_nothing(client: FlaskClient) -> None:
+    register(client)
     response = client.post("/logout", data={"csrf_token": "forged"})
     assert response.status_code == 400
+    assert "This form expired, please try again." in response.text
+    assert client.get("/account").status_code == 200  # still signed in
 
 
 def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
