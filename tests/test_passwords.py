@@ -208,3 +208,22 @@ def test_a_rehash_never_overwrites_a_password_changed_during_the_check(
     monkeypatch.setattr(passwords, "verify_password", verify_while_the_owner_changes_it)
     assert sign_in(signed_up).status_code == 422  # no sign-in with the old password
     assert stored_hash(app) == changed_hash
+
+
+def test_a_change_touches_only_its_own_account(app: Flask, signed_up: FlaskClient) -> None:
+    bob = app.test_client()
+    register(bob, "bob")
+    with app.app_context():
+        bobs_hash = db.session.scalar(select(User.password_hash).where(User.username == "bob"))
+    sign_in(signed_up)
+    with app.test_request_context():
+        alice = db.session.scalar(User.named("alice"))
+        [row] = db.session.scalars(SignIn.live().where(SignIn.user_id == alice.id)).all()
+        assert (
+            passwords.change_password(alice, "a new password here", version=1, this_sign_in=row)
+            == 0
+        )
+        assert (
+            db.session.scalar(select(User.password_hash).where(User.username == "bob")) == bobs_hash
+        )
+    assert bob.get("/account").status_code == 200

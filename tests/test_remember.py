@@ -250,3 +250,16 @@ def test_tabs_restored_at_once_share_one_session(app: Flask, remembered: str) ->
     response = tabs[0].get("/account")
     assert response.status_code == 200
     assert set_cookie(response, "remember") is None  # its session works: no second restore
+
+
+@pytest.mark.parametrize("value", [":", ":validator", "selector:"])
+def test_a_remember_cookie_missing_a_part_restores_nothing(
+    app: Flask, remembered: str, value: str
+) -> None:
+    selector, validator = remembered.split(":")
+    browser = app.test_client()
+    browser.set_cookie(
+        "remember", value.replace("selector", selector).replace("validator", validator)
+    )
+    assert not is_signed_in(browser)
+    assert the_sign_in(app).revoked_at is None  # a malformed cookie is no sign of theft

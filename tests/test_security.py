@@ -26,6 +26,7 @@ HOSTILE = [
     "\t//evil.example",
     "/\t/evil.example",
     "/\n/evil.example",
+    "/\x7f/evil.example",  # DEL, which browsers drop like the other controls
     "%2F%2Fevil.example",
     "/%2Fevil.example",
     "/%5Cevil.example",

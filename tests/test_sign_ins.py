@@ -284,3 +284,16 @@ def test_ending_all_but_this_one_spares_a_sign_in_made_by_a_newer_password(
         db.session.commit()
         assert sign_ins.end_all(older.user, keep=older) == 0
         assert db.session.get(SignIn, newer.id).revoked_at is None
+
+
+def test_ending_all_but_this_one_leaves_other_accounts_alone(
+    app: Flask, client: FlaskClient
+) -> None:
+    register(client)
+    bob = app.test_client()
+    register(bob, "bob")
+    with app.app_context():
+        alice = db.session.scalar(User.named("alice"))
+        [row] = db.session.scalars(SignIn.live().where(SignIn.user_id == alice.id)).all()
+        assert sign_ins.end_all(alice, keep=row) == 0
+    assert bob.get("/account").status_code == 200

@@ -197,7 +197,3 @@ def _describe(name: str, value: str) -> dict[str, str]:
         value = shorten(value, SHOWN_COOKIE_CHARS)  # any site on this host may have set it
     purpose = purposes.get(name, "Not set by this site.")
     return {"name": shorten(name, SHOWN_COOKIE_CHARS), "value": value, "purpose": purpose}
-
-
-def _shorten(value: str, keep: int = 8) -> str:
-    return value[:keep] + "…" if len(value) > keep else value
