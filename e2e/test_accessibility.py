@@ -49,12 +49,20 @@ def go(path: str) -> Callable[[Page], object]:
     return lambda page: page.goto(path)
 
 
-def register_with_errors(page: Page) -> None:
-    page.goto("/register")
-    bad = {"username": "x", "password": "password", "confirm": "something else"}
-    posted = submit_by_script(page, bad, "/register")
-    assert posted.status == 422
-    expect(form(page).locator("[aria-invalid=true]")).to_have_count(3)
+def send_with_three_errors(path: str, bad: dict[str, str]) -> Callable[[Page], None]:
+    """Send the form at ``path`` filled with ``bad``: the page comes back with three errors."""
+
+    def visit(page: Page) -> None:
+        page.goto(path)
+        assert submit_by_script(page, bad, path).status == 422
+        expect(form(page).locator("[aria-invalid=true]")).to_have_count(3)
+
+    return visit
+
+
+register_with_errors = send_with_three_errors(
+    "/register", {"username": "x", "password": "password", "confirm": "something else"}
+)
 
 
 def fail_to_sign_in(page: Page) -> None:
@@ -67,12 +75,10 @@ def account_with_two_sign_ins(page: Page) -> None:
     expect(page.get_by_role("button", name=re.compile("^End "))).to_be_visible()
 
 
-def change_password_with_errors(page: Page) -> None:
-    page.goto("/account/password")
-    bad = {"current_password": "", "new_password": "short", "confirm": "something else"}
-    posted = submit_by_script(page, bad, "/account/password")
-    assert posted.status == 422
-    expect(form(page).locator("[aria-invalid=true]")).to_have_count(3)
+change_password_with_errors = send_with_three_errors(
+    "/account/password",
+    {"current_password": "", "new_password": "short", "confirm": "something else"},
+)
 
 
 def clear_session_warning(page: Page) -> None:
