@@ -15,9 +15,7 @@ from .passwords import change_password, password_matches
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-@bp.app_template_filter("browser_name")
-def browser_name(user_agent: str) -> str:
-    return sign_ins.browser_name(user_agent)
+bp.add_app_template_filter(sign_ins.browser_name, "browser_name")
 
 
 @bp.get("")
@@ -52,9 +50,9 @@ def end_sign_in(sign_in_id: int) -> Response:
     if row.id == current.id:
         flash("To end this browser's sign-in, use Sign out.", "info")
     elif sign_ins.end(row):
-        flash(f"{browser_name(row.user_agent)} is signed out.", "success")
+        flash(f"{sign_ins.browser_name(row.user_agent)} is signed out.", "success")
     else:
-        flash(f"{browser_name(row.user_agent)} was already signed out.", "info")
+        flash(f"{sign_ins.browser_name(row.user_agent)} was already signed out.", "info")
     return redirect(url_for("account.show"))
 
 
