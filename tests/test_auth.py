@@ -241,31 +241,50 @@ def test_header_offers_sign_out_on_every_page_while_signed_in(client: FlaskClien
         assert "Signed in as <strong>alice</strong>" in page, path
 
 
-@pytest.mark.parametrize(
-    ("path", "queries"),
-    # /account adds one query of its own: the list of sign-ins.
-    [("/", 1), ("/cookies/", 1), ("/account", 2)],
-)
-def test_signed_in_page_costs_one_query_and_no_write(
-    client: FlaskClient, app: Flask, path: str, queries: int
-) -> None:
-    register(client)
-    client.get(path)
+def recorded_statements(app: Flask, client: FlaskClient, path: str) -> tuple[int, list[str]]:
+    """GET ``path``: its status and every SQL statement the request ran."""
     statements: list[str] = []
 
     def record(_connection: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(statement)
+        statements.append(" ".join(statement.split()))
 
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        assert client.get(path).status_code == 200
+        response = client.get(path)
     finally:
         event.remove(engine, "before_cursor_execute", record)
+    response.close()  # a static file's response holds the file open until closed
+    assert "Set-Cookie" not in response.headers, response.headers.getlist("Set-Cookie")
+    return response.status_code, statements
+
+
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    # /account adds one query of its own: the list of sign-ins.
+    [("/", 1), ("/cookies/", 1), ("/account", 2)],
+)
+def test_signed_in_page_costs_one_query_no_write_and_no_cookie(
+    client: FlaskClient, app: Flask, path: str, queries: int
+) -> None:
+    register(client)
+    client.get(path)
+    status, statements = recorded_statements(app, client, path)
+    assert status == 200
     assert len(statements) == queries, statements
-    assert all(s.lstrip().upper().startswith("SELECT") for s in statements)
-    assert "JOIN users" in statements[0]
+    assert all(s.startswith("SELECT") for s in statements)
+    # The sign-in and its user in one statement, found by the session's token.
+    assert "FROM sign_ins JOIN users ON users.id = sign_ins.user_id" in statements[0]
+    assert "WHERE sign_ins.revoked_at IS NULL" in statements[0]
+    assert statements[0].endswith("AND sign_ins.session_token = ?")
+
+
+@pytest.mark.parametrize("path", ["/", "/static/style.css"])
+def test_a_visitor_page_costs_no_query_and_no_cookie(
+    client: FlaskClient, app: Flask, path: str
+) -> None:
+    assert recorded_statements(app, client, path) == (200, [])
 
 
 def test_last_seen_is_written_at_most_once_a_minute(client: FlaskClient, app: Flask) -> None:

@@ -7,6 +7,7 @@ every header is explained where it is set.
 import hashlib
 from functools import cache
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -56,7 +57,11 @@ def version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
 def _current_version(values: dict[str, Any]) -> str | None:
     """The digest of the static file named in ``values``; only that ``v`` is kept long."""
     path = Path(current_app.static_folder or "") / values.get("filename", "")
-    return _digest(path, path.stat().st_mtime_ns) if path.is_file() else None
+    try:
+        found = path.stat()  # one system call: each page links to several static files
+    except OSError:
+        return None
+    return _digest(path, found.st_mtime_ns) if S_ISREG(found.st_mode) else None
 
 
 @cache

@@ -2,6 +2,7 @@
 
 import secrets
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from flask_login import UserMixin
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Select,
     String,
     UpdateBase,
+    bindparam,
     func,
     inspect,
     select,
@@ -125,11 +127,13 @@ class SignIn(Model):
         return self.remember_expires_at is not None and self.remember_expires_at > moment
 
     @classmethod
+    @cache
     def live(cls) -> Select["SignIn"]:
         """Sign-ins not revoked and made with the current password, each with its user.
 
         One query; the one definition of "live" that the session and the remember cookie
-        both use (timeouts are sign_ins.py's).
+        both use (timeouts are sign_ins.py's). Built once: a statement never changes, and
+        building one costs a signed-in page about as much as running it.
         """
         return (
             select(cls)
@@ -137,6 +141,16 @@ class SignIn(Model):
             .options(contains_eager(cls.user))
             .where(cls.revoked_at.is_(None), cls.password_version == User.password_version)
         )
+
+    @classmethod
+    @cache
+    def with_session_token(cls) -> Select["SignIn"]:
+        """The live sign-in whose session token is the parameter ``session_token``.
+
+        Every signed-in request runs it: built once with a parameter, the statement also
+        keeps its cache key, which SQLAlchemy would otherwise compute again each time.
+        """
+        return cls.live().where(cls.session_token == bindparam("session_token"))
 
 
 def rows_matched(statement: UpdateBase) -> int:
