@@ -68,8 +68,9 @@ class Config:
     # replaced at the next successful sign-in.
     PASSWORD_HASH_METHOD = "scrypt"
 
-    # Throttling (Flask-Limiter). Counters live in memory, per process; with several
-    # instances, point them all at one Redis: FLASK_RATELIMIT_STORAGE_URI=redis://host:6379.
+    # Throttling (throttle.py; the setting names are Flask-Limiter's, which people know).
+    # Counters live in memory, per process; with several instances, point them all at one
+    # Redis: FLASK_RATELIMIT_STORAGE_URI=redis://host:6379.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     # Only failures count, so a person who gets it right is never slowed down. Counts are

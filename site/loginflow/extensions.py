@@ -2,8 +2,6 @@
 
 from typing import TYPE_CHECKING
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -23,8 +21,6 @@ if TYPE_CHECKING:
 else:
     Model = db.Model
 csrf = CSRFProtect()
-# No default limits: each throttled view says what it counts (throttle.py).
-limiter = Limiter(key_func=get_remote_address)
 
 # Where login_required and fresh_login_required send people (auth.py and freshness.py
 # answer for Flask-Login, so that a form's page, not its POST, is where they come back).

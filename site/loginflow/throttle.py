@@ -1,4 +1,4 @@
-"""Throttling password guesses and sign-ups, on Flask-Limiter's storage.
+"""Throttling password guesses and sign-ups, on the counters of the ``limits`` library.
 
 Sign-in counts only **failures** (a wrong password: the ``sign_in_failed`` event), per
 typed username and per client address, so a person who types the right password is never
@@ -9,9 +9,11 @@ account's username too.
 
 Each attempt **reserves** its place in the count before any password is checked, and
 gives it back only once it turns out not to be a failure. Counting after the answer
-instead (Flask-Limiter's ``deduct_when``) lets a burst of parallel guesses all pass the
-check before any of them is counted. Limits are settings (``THROTTLE_*``); the counters
-live where ``RATELIMIT_STORAGE_URI`` says (Redis when several instances run).
+instead (as Flask-Limiter's ``deduct_when`` does) lets a burst of parallel guesses all pass
+the check before any of them is counted, which is why Flask-Limiter itself is not used: its
+decorators count too early or too late, and its hooks would cost every page a check.
+Limits are settings (``THROTTLE_*``); the counters live where ``RATELIMIT_STORAGE_URI``
+says (Redis when several instances run).
 """
 
 import math
@@ -23,14 +25,15 @@ from typing import Any
 import limits.errors
 from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from . import events, sign_ins
 from .errors import render_error
-from .extensions import db, limiter
+from .extensions import db
 from .models import User
 from .settings import ConfigurationError
 
@@ -52,6 +55,11 @@ class Throttled(TooManyRequests):
         self.retry_after = retry_after
 
 
+def _client_address() -> str:
+    # Behind a proxy this is the client's only once ProxyFix trusts the proxy's header.
+    return request.remote_addr or ""
+
+
 def _typed_username() -> str:
     # Case-folded, as sign-in matches it, so "Alice" and "alice" share one count.
     return request.form.get("username", "").strip().lower()[:TYPED_USERNAME_CHARS]
@@ -59,14 +67,14 @@ def _typed_username() -> str:
 
 SIGN_IN_RULES: tuple[Rule, ...] = (
     ("THROTTLE_SIGN_IN_PER_USERNAME", _typed_username),
-    ("THROTTLE_SIGN_IN_PER_ADDRESS", get_remote_address),
+    ("THROTTLE_SIGN_IN_PER_ADDRESS", _client_address),
 )
 # The signed-in account's count under its username: the same count as on /login, so every
 # browser of the account and the sign-in page share one budget of wrong passwords.
 PASSWORD_CHECK_RULES: tuple[Rule, ...] = (
     ("THROTTLE_SIGN_IN_PER_USERNAME", lambda: sign_ins.current().user.username.lower()),
 )
-REGISTER_RULES: tuple[Rule, ...] = (("THROTTLE_REGISTER_PER_ADDRESS", get_remote_address),)
+REGISTER_RULES: tuple[Rule, ...] = (("THROTTLE_REGISTER_PER_ADDRESS", _client_address),)
 
 
 def _counting_failures(rules: tuple[Rule, ...]) -> Callable[[View], View]:
@@ -115,27 +123,37 @@ def render_throttled(error: Throttled) -> Response:
     return response
 
 
+def counters() -> FixedWindowRateLimiter | None:
+    """This app's counters, where ``RATELIMIT_STORAGE_URI`` keeps them; None if switched off."""
+    counting: FixedWindowRateLimiter | None = current_app.extensions["throttle"]
+    return counting
+
+
 def _reserve(rules: Iterable[Rule]) -> list[Reservation]:
     """Take one place in each rule's count, or raise Throttled having taken none."""
-    if not limiter.enabled:
+    counting = counters()
+    if counting is None:
         return []
     held: list[Reservation] = []
     for setting, count_by in rules:
         for item in parse_many(current_app.config[setting]):
             place = (item, setting, count_by())
             held.append(place)
-            if not limiter.limiter.hit(*place):
+            if not counting.hit(*place):
                 _release(held)
                 _report_throttled()
-                stats = limiter.limiter.get_window_stats(*place)
+                stats = counting.get_window_stats(*place)
                 raise Throttled(max(1, math.ceil(stats.reset_time - time.time())))
     return held
 
 
 def _release(held: list[Reservation]) -> None:
     # A fixed window's count is a plain counter, so giving a place back is a hit of cost -1.
+    counting = counters()
+    if counting is None:  # switched off: nothing was held
+        return
     for place in held:
-        limiter.limiter.hit(*place, cost=-1)
+        counting.hit(*place, cost=-1)
 
 
 def _report_throttled() -> None:
@@ -155,12 +173,15 @@ def _note_wrong_password(app: Flask, **_: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
-    # Reservations are given back (see _release), which only a fixed window's counter allows.
-    app.config["RATELIMIT_STRATEGY"] = "fixed-window"
-    try:
-        limiter.init_app(app)
-    except limits.errors.ConfigurationError as error:
-        raise ConfigurationError(f"FLASK_RATELIMIT_STORAGE_URI: {error}") from None
+    counting = None
+    if app.config["RATELIMIT_ENABLED"]:
+        try:
+            storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+        except limits.errors.ConfigurationError as error:
+            raise ConfigurationError(f"FLASK_RATELIMIT_STORAGE_URI: {error}") from None
+        # Reservations are given back (see _release), which only a fixed window's counter allows.
+        counting = FixedWindowRateLimiter(storage)
+    app.extensions["throttle"] = counting
     app.register_error_handler(Throttled, render_throttled)
     # The one sign of a failure: passwords.password_matches sends it for each wrong password.
     events.SIGN_IN_FAILED.connect(_note_wrong_password, sender=app, weak=False)
