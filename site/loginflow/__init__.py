@@ -20,7 +20,7 @@ from . import (
     throttle,
 )
 from .extensions import csrf, db, login_manager
-from .models import create_tables
+from .models import create_tables, use_write_ahead_log
 from .settings import ConfigurationError, load_settings
 
 # The project root, which holds templates/, static/ and instance/ beside site/.
@@ -59,6 +59,7 @@ def create_app(config: type | None = None) -> Flask:
     cli.init_app(app)
 
     with app.app_context():
+        use_write_ahead_log(db.engine)
         try:
             missing = create_tables()
         except SQLAlchemyError as error:
