@@ -47,7 +47,7 @@ $(VENV)/.installed-mutate: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/flask --app loginflow run --host 127.0.0.1 --port $(PORT)
+	LOGINFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/flask --app loginflow run --host 127.0.0.1 --port $(PORT)
 
 # A Chromium first (Playwright's, else the system's: see e2e/browser.py), then the tests.
 # A failing test keeps a Playwright trace under test-results/ (e2e/conftest.py).

@@ -16,7 +16,7 @@ from uuid import uuid4
 
 from playwright.sync_api import BrowserContext, Cookie, Locator, Page, Response, Route, expect
 
-from config import TestingConfig
+from loginflow.config import TestingConfig
 from tests.actions import CSRF_FIELD, PASSWORD, attributes
 
 # The test servers run TestingConfig, so its names and its default duration are what they use.

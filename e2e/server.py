@@ -115,6 +115,7 @@ class Sites:
         env |= {
             "LOGINFLOW_CONFIG": "TestingConfig",
             "FLASK_SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'db.sqlite'}",
+            "LOGINFLOW_INSTANCE_PATH": str(folder / "instance"),
             "PYTHONUNBUFFERED": "1",
         }
         settings = SHARED_ADDRESS_LIMITS | dict(settings)

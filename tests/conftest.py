@@ -7,8 +7,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from config import TestingConfig
 from loginflow import create_app
+from loginflow.config import TestingConfig
 from loginflow.extensions import db
 
 from .actions import register, sign_out

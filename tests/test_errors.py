@@ -4,8 +4,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from config import TestingConfig
 from loginflow import create_app, passwords
+from loginflow.config import TestingConfig
 
 from .actions import PASSWORD, csrf_token, register
 from .conftest import MakeApp

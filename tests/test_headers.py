@@ -5,8 +5,8 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from config import ProductionConfig
 from loginflow import create_app
+from loginflow.config import ProductionConfig
 
 from .actions import register
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.cli import cli
 
-from config import DevelopmentConfig, ProductionConfig, TestingConfig
 from loginflow import create_app, passwords
+from loginflow.config import DevelopmentConfig, ProductionConfig, TestingConfig
 from loginflow.settings import ConfigurationError, load_settings
 
 from .actions import PASSWORD, attributes, register, set_cookie, sign_in

@@ -1,5 +1,6 @@
 """loginflow: a browser login flow done right, as a small Flask site."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -23,18 +24,16 @@ from .extensions import csrf, db, login_manager
 from .models import create_tables, use_write_ahead_log
 from .settings import ConfigurationError, load_settings
 
-# The project root, which holds templates/, static/ and instance/ beside site/.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
 
 def create_app(config: type | None = None) -> Flask:
-    """Build the site with ``config``, or the class named by LOGINFLOW_CONFIG."""
-    app = Flask(
-        __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
-    )
+    """Build the site with ``config``, or the class named by LOGINFLOW_CONFIG.
+
+    Templates and static files come from the package, installed or not. The instance
+    folder (the SQLite database, a development key) is LOGINFLOW_INSTANCE_PATH, else
+    Flask's default: beside the package's folder, or ``<prefix>/var/loginflow-instance``
+    for an installed one.
+    """
+    app = Flask(__name__, instance_path=instance_path())
     load_settings(app, config)
 
     try:
@@ -74,3 +73,9 @@ def create_app(config: type | None = None) -> Flask:
             f"{', '.join(missing)}): move it away to start afresh."
         )
     return app
+
+
+def instance_path() -> str | None:
+    """LOGINFLOW_INSTANCE_PATH as Flask needs it (absolute), or None for Flask's default."""
+    chosen = os.environ.get("LOGINFLOW_INSTANCE_PATH")
+    return str(Path(chosen).resolve()) if chosen else None

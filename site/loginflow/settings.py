@@ -17,8 +17,7 @@ from flask import Config, Flask
 from limits import parse_many
 from werkzeug.security import generate_password_hash
 
-import config as config_module
-
+from . import config as config_module
 from . import secret_keys
 
 # Each duration's sane range. Browsers cap a cookie's Max-Age at 400 days, and a remember
