@@ -46,8 +46,13 @@ $(VENV)/.installed-mutate: pyproject.toml | $(BIN)/python
 	$(PIP_INSTALL) -e '.[test,mutate]'
 	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
 
+# make run keeps its database and development key in instance/ of the checkout.
+FLASK := LOGINFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/flask --app loginflow
+
 run: $(VENV)/.installed-run
-	LOGINFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/flask --app loginflow run --host 127.0.0.1 --port $(PORT)
+	@echo "==> Bringing the database's schema up to date (flask db upgrade)"
+	$(FLASK) db upgrade
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # A Chromium first (Playwright's, else the system's: see e2e/browser.py), then the tests.
 # A failing test keeps a Playwright trace under test-results/ (e2e/conftest.py).

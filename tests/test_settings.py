@@ -1,6 +1,5 @@
 """Choosing and checking settings: environment overrides, secret keys, durations."""
 
-import sqlite3
 import stat
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -320,21 +319,4 @@ def test_a_database_that_cannot_be_opened_stops_the_start_with_one_line(
         create_app(TestingConfig)
     assert str(refused.value) == (
         "The database cannot be used (OperationalError): check FLASK_SQLALCHEMY_DATABASE_URI."
-    )
-
-
-def test_a_database_made_by_an_earlier_version_stops_the_start_and_says_what_it_lacks(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    database = tmp_path / "old.sqlite"
-    with sqlite3.connect(database) as old:
-        old.execute(
-            "CREATE TABLE users (id INTEGER PRIMARY KEY, username, password_hash, created_at)"
-        )
-    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", f'"sqlite:///{database}"')
-    with pytest.raises(ConfigurationError) as refused:
-        create_app(TestingConfig)
-    assert str(refused.value) == (
-        "The database was made by an earlier version of loginflow (it lacks "
-        "users.password_version): move it away to start afresh."
     )

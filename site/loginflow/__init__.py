@@ -4,13 +4,14 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 
 from . import (
     account,
     auth,
     cli,
     cookie_lab,
+    database,
     errors,
     freshness,
     headers,
@@ -21,7 +22,6 @@ from . import (
     throttle,
 )
 from .extensions import csrf, db, login_manager
-from .models import create_tables, use_write_ahead_log
 from .settings import ConfigurationError, load_settings
 
 
@@ -44,6 +44,9 @@ def create_app(config: type | None = None) -> Flask:
             "FLASK_SQLALCHEMY_DATABASE_URI or FLASK_SQLALCHEMY_ENGINE_OPTIONS cannot be used "
             f"({type(error).__name__})."
         ) from None
+    # Next: an empty database is migrated, and the guard of one on an older schema comes
+    # before every hook that reads it.
+    database.init_app(app)
     request_limits.init_app(app)  # before CSRFProtect's check, which reads the body
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -57,21 +60,6 @@ def create_app(config: type | None = None) -> Flask:
     security_log.init_app(app)
     cli.init_app(app)
 
-    with app.app_context():
-        use_write_ahead_log(db.engine)
-        try:
-            missing = create_tables()
-        except SQLAlchemyError as error:
-            # The kind of error only: the message may quote a URL with its password.
-            kind = type(getattr(error, "orig", error)).__name__
-            raise ConfigurationError(
-                f"The database cannot be used ({kind}): check FLASK_SQLALCHEMY_DATABASE_URI."
-            ) from None
-    if missing:
-        raise ConfigurationError(
-            f"The database was made by an earlier version of loginflow (it lacks "
-            f"{', '.join(missing)}): move it away to start afresh."
-        )
     return app
 
 

@@ -15,13 +15,10 @@ from sqlalchemy import (
     String,
     UpdateBase,
     bindparam,
-    event,
     func,
-    inspect,
     select,
 )
-from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -160,36 +157,3 @@ def rows_matched(statement: UpdateBase) -> int:
     # Session.execute is typed to return a Result; for UPDATE and DELETE it is a
     # CursorResult, which has the rowcount.
     return cast(CursorResult[Any], db.session.execute(statement)).rowcount
-
-
-def use_write_ahead_log(engine: Engine) -> None:
-    """On SQLite, every connection writes through a write-ahead log (WAL).
-
-    A commit then appends to one file instead of rewriting a journal beside the database,
-    which makes a sign-in or a restore about twice as fast, and readers never wait for a
-    writer. Durability is unchanged: ``synchronous`` stays FULL, so a commit (a revocation)
-    survives a power cut. A database in memory keeps its own journal and ignores it.
-    """
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _set_journal_mode)
-
-
-def _set_journal_mode(connection: DBAPIConnection, _: object) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
-
-
-def create_tables() -> list[str]:
-    """Create the tables that are missing; the columns missing from those that exist.
-
-    ``create_all`` adds no column to a table that exists, so a database made by an earlier
-    version would fail on every request instead: the caller refuses to start with it.
-    """
-    db.create_all()
-    inspector = inspect(db.engine)
-    missing = []
-    for table in db.metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        missing += [f"{table.name}.{c.name}" for c in table.columns if c.name not in present]
-    return missing

@@ -1,0 +1,35 @@
+"""How Alembic reaches loginflow's database: through the Flask app that runs ``flask db``.
+
+The database URL is never written into Alembic's settings, where an error message or the
+offline SQL could show its password: migrations run on the app's own engine.
+"""
+
+import logging
+
+from alembic import context
+from flask import current_app
+from flask.logging import default_handler
+
+# Alembic says what it applies ("Running upgrade  -> 0001"), as `flask db` users expect, on
+# the stream Flask logs to, unless logging is set up already (Alembic's own logger holds a
+# NullHandler only). Only Alembic's logger: the site's own logging stays as it is.
+alembic_log = logging.getLogger("alembic")
+if not logging.getLogger().handlers and all(
+    isinstance(handler, logging.NullHandler) for handler in alembic_log.handlers
+):
+    alembic_log.addHandler(default_handler)
+    alembic_log.setLevel(logging.INFO)
+
+migrate = current_app.extensions["migrate"]
+options = {"target_metadata": migrate.db.metadata, **migrate.configure_args}
+
+if context.is_offline_mode():
+    # `flask db upgrade --sql`: the statements, for a person to read or apply.
+    context.configure(dialect_name=migrate.db.engine.dialect.name, literal_binds=True, **options)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    with migrate.db.engine.connect() as connection:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()

@@ -1,0 +1,207 @@
+"""The database's schema through migrations, and how SQLite writes."""
+
+import hashlib
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from flask import Flask
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import generate_password_hash
+
+from loginflow.extensions import db
+from loginflow.models import User
+
+from .actions import PASSWORD, set_cookie, sign_in
+from .conftest import MakeApp
+
+FULL = 2  # PRAGMA synchronous: a commit is on disk before it returns
+LATEST = "0001"
+
+# What loginflow 0.1.0, before migrations, made with db.create_all() on SQLite.
+SCHEMA_0_1_0 = """
+CREATE TABLE users (
+    id INTEGER NOT NULL, username VARCHAR(32) NOT NULL, password_hash VARCHAR(256) NOT NULL,
+    password_version INTEGER NOT NULL, created_at DATETIME NOT NULL, PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX ix_users_username_lower ON users (lower(username));
+CREATE TABLE sign_ins (
+    id INTEGER NOT NULL, user_id INTEGER NOT NULL, created_at DATETIME NOT NULL,
+    last_seen_at DATETIME NOT NULL, user_agent VARCHAR(512) NOT NULL,
+    session_token VARCHAR(32) NOT NULL, session_began_by VARCHAR(16) NOT NULL,
+    session_began_at DATETIME NOT NULL, password_version INTEGER NOT NULL, revoked_at DATETIME,
+    remember_selector VARCHAR(32), remember_validator_hash VARCHAR(64),
+    remember_expires_at DATETIME, remember_previous_validator_hash VARCHAR(64),
+    remember_rotated_at DATETIME, PRIMARY KEY (id),
+    FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE,
+    UNIQUE (session_token), UNIQUE (remember_selector)
+);
+CREATE INDEX ix_sign_ins_user_id ON sign_ins (user_id);
+"""
+# A remember cookie of a sign-in that 0.1.0 stored, still good for a year.
+REMEMBER_0_1_0 = "oldselector:oldvalidator"
+
+
+def database_app(make_app: MakeApp, database: Path) -> Flask:
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # behave as a deployed site
+    return app
+
+
+def flask_db(app: Flask, *args: str) -> str:
+    """Run ``flask db ARGS`` against ``app``, as a person would; its output."""
+    result = app.test_cli_runner().invoke(args=["db", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def revision(app: Flask) -> str | None:
+    with app.app_context(), db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_a_new_database_is_migrated_to_the_latest_revision_at_start(app: Flask) -> None:
+    assert revision(app) == LATEST
+    with app.app_context():
+        db.session.add(User(username="Alice", password_hash="x"))
+        db.session.commit()
+        db.session.add(User(username="alice", password_hash="x"))
+        with pytest.raises(IntegrityError):  # the migration made the lower(username) index
+            db.session.commit()
+
+
+def test_flask_db_works_from_the_command_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "LOGINFLOW_"))}
+    env |= {"LOGINFLOW_CONFIG": "TestingConfig", "LOGINFLOW_INSTANCE_PATH": str(tmp_path)}
+    env["FLASK_SQLALCHEMY_DATABASE_URI"] = f'"sqlite:///{tmp_path / "site.sqlite"}"'
+    flask = [sys.executable, "-m", "flask", "--app", "loginflow", "db"]
+    upgraded = subprocess.run([*flask, "upgrade"], env=env, capture_output=True, text=True)
+    assert "Running upgrade  -> 0001" in upgraded.stderr
+    current = subprocess.run([*flask, "current"], env=env, capture_output=True, text=True)
+    assert current.stdout == f"{LATEST} (head)\n"
+
+
+def test_the_migrations_make_the_schema_the_models_describe(app: Flask) -> None:
+    with app.app_context(), db.engine.connect() as connection, warnings.catch_warnings():
+        # SQLite cannot reflect an index on lower(username); the test above checks that one.
+        warnings.filterwarnings("ignore", ".*expression-based index")
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
+
+
+def test_a_database_of_0_1_0_is_marked_as_revision_0001_and_keeps_everything(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    database = tmp_path / "site.sqlite"
+    with sqlite3.connect(database) as old:
+        old.executescript(SCHEMA_0_1_0)
+        old.execute(
+            "INSERT INTO users VALUES (1, 'alice', ?, 1, '2026-01-01 00:00:00')",
+            (generate_password_hash(PASSWORD, "pbkdf2:sha256:1"),),
+        )
+        selector, validator = REMEMBER_0_1_0.split(":")
+        old.execute(
+            "INSERT INTO sign_ins (id, user_id, created_at, last_seen_at, user_agent,"
+            " session_token, session_began_by, session_began_at, password_version,"
+            " remember_selector, remember_validator_hash, remember_expires_at)"
+            " VALUES (1, 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00', '', 'oldtoken',"
+            " 'password', '2026-11-01 00:00:00', 1, ?, ?, '2027-11-01 00:00:00')",
+            (selector, hashlib.sha256(validator.encode()).hexdigest()),
+        )
+    app = database_app(make_app, database)
+    assert revision(app) == "0001"
+    flask_db(app, "upgrade")  # what make run and make serve do next
+    client = app.test_client()
+    client.set_cookie("remember", REMEMBER_0_1_0)
+    restored = client.get("/")
+    assert "Hello, alice" in restored.text
+    assert set_cookie(restored, "remember") is not None  # rotated: the old sign-in lives on
+    assert sign_in(app.test_client()).status_code == 302  # and so does the password
+
+
+def test_a_database_of_someone_else_answers_503_and_says_so(
+    make_app: MakeApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = tmp_path / "site.sqlite"
+    with sqlite3.connect(database) as other:
+        other.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
+    with caplog.at_level(logging.ERROR):
+        app = database_app(make_app, database)
+    assert caplog.messages == [
+        "The database holds tables that loginflow did not make: point it at another. "
+        "Until then every page answers 503."
+    ]
+    assert app.test_client().get("/login").status_code == 503
+
+
+def test_a_database_at_the_first_revision_keeps_its_accounts_and_sign_ins_when_upgraded(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    database = tmp_path / "site.sqlite"
+    app = database_app(make_app, database)
+    flask_db(app, "downgrade", "base")
+    flask_db(app, "upgrade", "0001")
+    with app.app_context():
+        password_hash = generate_password_hash(PASSWORD, "pbkdf2:sha256:1")
+        db.session.execute(insert(User).values(username="alice", password_hash=password_hash))
+        db.session.commit()
+    signed_in = app.test_client()
+    response = sign_in(signed_in, remember=True)
+    assert response.status_code == 302
+    remember = signed_in.get_cookie("remember")
+    assert remember is not None
+
+    flask_db(app, "upgrade")
+
+    assert revision(app) == LATEST
+    upgraded = database_app(make_app, database)
+    returning = upgraded.test_client()
+    returning.set_cookie("remember", remember.value)
+    assert "Hello, alice" in returning.get("/").text
+    assert sign_in(upgraded.test_client()).status_code == 302
+
+
+def test_a_database_on_another_revision_answers_503_until_it_is_this_versions(
+    make_app: MakeApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = tmp_path / "site.sqlite"
+    with database_app(make_app, database).app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        db.session.commit()
+    with caplog.at_level(logging.ERROR):
+        app = database_app(make_app, database)
+    assert caplog.messages == [
+        "The database was migrated by a newer version of loginflow (9999). "
+        "Until then every page answers 503."
+    ]
+    client = app.test_client()
+    waiting = client.get("/login")
+    assert waiting.status_code == 503
+    assert waiting.headers["Retry-After"] == "30"
+    assert "Please try again in a minute" in waiting.text
+    static = client.get("/static/style.css")  # the 503 page keeps its looks
+    static.close()
+    assert static.status_code == 200
+
+    flask_db(app, "stamp", "--purge", LATEST)  # an operator marks it as this version's
+
+    assert client.get("/login").status_code == 200  # the same running site, back by itself
+
+
+def test_a_sqlite_file_is_written_through_a_write_ahead_log_that_survives_a_power_cut(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with app.app_context():
+        db.engine.dispose()  # every new connection, not only the first, is set up
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(text("PRAGMA synchronous")).scalar() == FULL
+    assert (tmp_path / "site.sqlite-wal").exists()
