@@ -26,7 +26,8 @@ class Config:
     # CSRF on, no debugger, and TRUSTED_HOSTS set.
     PRODUCTION = False
 
-    # A relative SQLite path lives in the instance folder. Any SQLAlchemy URL works.
+    # A relative SQLite path lives in the instance folder. Any SQLAlchemy URL works, and
+    # DATABASE_URL (what hosting platforms set) too; postgres:// means psycopg 3.
     SQLALCHEMY_DATABASE_URI = "sqlite:///loginflow.sqlite"
     # A connection that died while idle (a database restart) is replaced, not used and failed.
     # Whatever is set here, settings.py adds hide_parameters: an error names its statement,
@@ -36,6 +37,10 @@ class Config:
     # None trusts any Host header; a list refuses other hosts with a 400. Production needs one,
     # or a forged Host could steer redirects and links to another site.
     TRUSTED_HOSTS: list[str] | None = None
+    # How many reverse proxies stand in front (0 to 5), each adding X-Forwarded-For, -Proto
+    # and -Host: that many are believed, so the client's address (throttling, the security
+    # log) and https are the proxy's word. More than there are lets a client forge them.
+    TRUSTED_PROXIES = 0
 
     # Set in production: browsers then refuse plain HTTP to this host for the time given.
     STRICT_TRANSPORT_SECURITY: str | None = None
@@ -110,3 +115,5 @@ class ProductionConfig(Config):
     PRODUCTION = True
     # Two years. No includeSubDomains: other sites under the domain may not all speak HTTPS.
     STRICT_TRANSPORT_SECURITY = "max-age=63072000"
+    # Links made outside a request (url_for(..., _external=True) in a command) say https.
+    PREFERRED_URL_SCHEME = "https"

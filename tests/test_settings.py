@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask import Flask
+from flask import Flask, url_for
 from flask.cli import cli
 
 from loginflow import create_app, passwords
@@ -153,6 +153,9 @@ def test_durations_at_their_bounds_are_accepted(
         ("RATELIMIT_ENABLED", '"no"'),
         ("TRUSTED_HOSTS", '"example.com"'),
         ("TRUSTED_HOSTS", "[]"),
+        ("TRUSTED_PROXIES", "6"),
+        ("TRUSTED_PROXIES", "-1"),
+        ("TRUSTED_PROXIES", "true"),
         ("SECRET_KEY", '"short"'),
         ("SECRET_KEY", '"' + "k" * 31 + '"'),
         ("SECRET_KEY", "1" * 64),  # read as a number
@@ -319,4 +322,54 @@ def test_a_database_that_cannot_be_opened_stops_the_start_with_one_line(
         create_app(TestingConfig)
     assert str(refused.value) == (
         "The database cannot be used (OperationalError): check FLASK_SQLALCHEMY_DATABASE_URI."
+    )
+
+
+@pytest.mark.parametrize(
+    ("environment", "url"),
+    [
+        (
+            {"DATABASE_URL": "sqlite:///from-the-platform.sqlite"},
+            "sqlite:///from-the-platform.sqlite",
+        ),
+        (
+            {
+                "DATABASE_URL": "sqlite:///platform",
+                "FLASK_SQLALCHEMY_DATABASE_URI": '"sqlite:///own"',
+            },
+            "sqlite:///own",  # the site's own setting wins
+        ),
+        ({"DATABASE_URL": "postgres://u:p@db:5432/site"}, "postgresql+psycopg://u:p@db:5432/site"),
+        ({"DATABASE_URL": "postgresql://db/site"}, "postgresql+psycopg://db/site"),
+        ({"FLASK_SQLALCHEMY_DATABASE_URI": '"postgres://db/site"'}, "postgresql+psycopg://db/site"),
+        ({"DATABASE_URL": "postgresql+psycopg://db/site"}, "postgresql+psycopg://db/site"),
+        ({}, "sqlite:///loginflow.sqlite"),
+    ],
+)
+def test_the_database_url_comes_from_flask_settings_or_database_url_with_psycopg_for_postgres(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, environment: dict[str, str], url: str
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    app = Flask("a", instance_path=str(tmp_path))
+    load_settings(app, DevelopmentConfig)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == url
+
+
+def test_production_makes_https_links_and_trusts_no_proxy_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", '"' + "k" * 64 + '"')
+    monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["example.com"]')
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", '"sqlite://"')
+    app = create_app(ProductionConfig)
+    app.config["SERVER_NAME"] = "example.com"
+    with app.app_context():
+        assert url_for("account.show", _external=True) == "https://example.com/account"
+    assert app.config["TRUSTED_PROXIES"] == 0
+    assert (
+        app.test_client()
+        .get("/", headers={"Host": "example.com"})
+        .headers["Strict-Transport-Security"]
+        == "max-age=63072000"
     )

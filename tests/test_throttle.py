@@ -82,3 +82,37 @@ def test_limits_are_settings(make_app: MakeApp) -> None:
     client = make_app(THROTTLE_SIGN_IN_PER_USERNAME="2 per minute").test_client()
     register(client)
     assert [fail_sign_in(client) for _ in range(3)] == [422, 422, 429]
+
+
+def behind_a_proxy(client: FlaskClient, forwarded_for: str) -> FlaskClient:
+    """Requests arrive from the proxy at 10.0.0.1, naming the client it forwards."""
+    client.environ_base |= {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": forwarded_for}
+    return client
+
+
+ONE_PER_ADDRESS = {
+    "THROTTLE_SIGN_IN_PER_ADDRESS": "2 per minute",
+    "THROTTLE_SIGN_IN_PER_USERNAME": "100 per minute",
+}
+
+
+def test_behind_a_trusted_proxy_each_client_it_forwards_is_counted_apart(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(TRUSTED_PROXIES=1, **ONE_PER_ADDRESS)
+    guesser = behind_a_proxy(app.test_client(), "203.0.113.5")
+    assert [fail_sign_in(guesser, "nobody") for _ in range(3)] == [422, 422, 429]
+    assert "event=throttled user=- ip=203.0.113.5" in caplog.text
+    other = behind_a_proxy(app.test_client(), "198.51.100.7")
+    assert fail_sign_in(other, "nobody") == 422  # another person behind the same proxy
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_dodges_nothing(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(**ONE_PER_ADDRESS)
+    statuses = [
+        fail_sign_in(behind_a_proxy(app.test_client(), f"192.0.2.{n}"), "nobody") for n in range(3)
+    ]
+    assert statuses == [422, 422, 429]
+    assert "event=throttled user=- ip=10.0.0.1" in caplog.text

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy.exc import ArgumentError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     account,
@@ -35,6 +36,12 @@ def create_app(config: type | None = None) -> Flask:
     """
     app = Flask(__name__, instance_path=instance_path())
     load_settings(app, config)
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # Believe that many X-Forwarded-* headers, from the nearest proxy outwards: the
+        # client's address and https as the proxies saw them, never more than they add.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
 
     try:
         db.init_app(app)

@@ -70,6 +70,7 @@ def load_settings(app: Flask, config: type | None) -> None:
     app.config.from_object(config)
     app.config.from_prefixed_env()
     settings = app.config
+    settings["SQLALCHEMY_DATABASE_URI"] = _database_url(settings["SQLALCHEMY_DATABASE_URI"])
 
     _load_secret_key(settings, Path(app.instance_path))
     for key, (shortest, longest) in DURATION_BOUNDS.items():
@@ -80,6 +81,9 @@ def load_settings(app: Flask, config: type | None) -> None:
         )
     settings["MAX_CONTENT_LENGTH"] = _whole_number(
         settings["MAX_CONTENT_LENGTH"], "MAX_CONTENT_LENGTH", *MAX_CONTENT_LENGTH_BOUNDS
+    )
+    settings["TRUSTED_PROXIES"] = _whole_number(
+        settings["TRUSTED_PROXIES"], "TRUSTED_PROXIES", 0, 5
     )
     for key in THROTTLE_KEYS:
         _check_limit(settings[key], key)
@@ -107,6 +111,23 @@ def _load_secret_key(settings: Config, instance: Path) -> None:
         raise ConfigurationError(f"FLASK_SECRET_KEY {problem}")
     if problem := secret_keys.fallbacks_problem(settings["SECRET_KEY_FALLBACKS"]):
         raise ConfigurationError(f"FLASK_SECRET_KEY_FALLBACKS {problem}")
+
+
+def _database_url(configured: Any) -> Any:
+    """FLASK_SQLALCHEMY_DATABASE_URI, else DATABASE_URL, else the configured default.
+
+    ``postgres://`` (Heroku's and others' spelling) and ``postgresql://`` mean psycopg 3,
+    the PostgreSQL driver loginflow installs; SQLAlchemy would pick psycopg2 for them.
+    """
+    if "FLASK_SQLALCHEMY_DATABASE_URI" in os.environ or "DATABASE_URL" not in os.environ:
+        url = configured
+    else:
+        url = os.environ["DATABASE_URL"]
+    if isinstance(url, str):
+        scheme, separator, rest = url.partition("://")
+        if separator and scheme in ("postgres", "postgresql"):
+            return f"postgresql+psycopg://{rest}"
+    return url
 
 
 def _duration(value: Any, key: str, shortest: timedelta, longest: timedelta) -> timedelta:
