@@ -53,7 +53,8 @@ def sign_in(user: User, *, password_version: int, remember_me: bool) -> None:
     _end_current_sign_in()
     row = SignIn(
         user=user,
-        user_agent=request.user_agent.string[:512],
+        # Cut to the column's size; NUL, which PostgreSQL refuses in text, replaced.
+        user_agent=request.user_agent.string[:512].replace("\x00", "\ufffd"),
         password_version=password_version,
         **SignIn.new_session("password"),
     )

@@ -7,6 +7,7 @@ every use, so a copied cookie works once at most and its reuse is detected.
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,9 @@ from sqlalchemy import update
 from . import events
 from .extensions import db
 from .models import SignIn, rows_matched, utcnow
+
+# What issue() makes the selector of: 12 random bytes, in base64url.
+SELECTOR = re.compile(r"[\w-]{16}", re.ASCII)
 
 
 def issue(row: SignIn) -> str:
@@ -63,7 +67,9 @@ def redeem() -> SignIn | None:
     """
     selector, _, validator = request.cookies.get(cookie_name(), "").partition(":")
     row = None
-    if selector and validator:
+    # Only a selector shaped like the ones issued reaches the database: a hostile cookie may
+    # hold anything, NUL included, which PostgreSQL would refuse with an error.
+    if SELECTOR.fullmatch(selector) and validator:
         row = db.session.scalar(SignIn.live().where(SignIn.remember_selector == selector))
     now = utcnow()
     if row is None or not row.remembered_at(now):
