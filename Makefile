@@ -10,7 +10,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 # The unit tests need no browser and not the Playwright plugin either.
 UNIT_TESTS := $(BIN)/python -m pytest tests -p no:playwright
 
-.PHONY: run test test-unit test-browser lint mutate
+.PHONY: run test test-unit test-postgresql test-browser lint mutate
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -66,14 +66,28 @@ endef
 test-unit: $(VENV)/.installed-test
 	$(UNIT_TESTS)
 
+# The unit tests again on PostgreSQL and Redis (tests/servers.py: a database of the run's
+# own, created and dropped; LOGINFLOW_TEST_DATABASE_URL, LOGINFLOW_TEST_REDIS_URL). Where
+# a server does not answer, every test is skipped and one line says what to start (-rfE:
+# not one line per test); none of them passes. Tests about SQLite itself, or not about the database, run
+# only in the first run.
+define postgresql_tests
+	@echo "==> Unit tests (tests/) on PostgreSQL and Redis"
+	$(UNIT_TESTS) --on-postgresql -rfE
+endef
+
+test-postgresql: $(VENV)/.installed-test
+	$(postgresql_tests)
+
 test-browser: $(VENV)/.installed-test
 	$(browser_tests)
 
 # The unit tests with branch coverage of loginflow (the floor, 95 %, is in pyproject.toml),
-# then the browser tests.
+# the same on PostgreSQL and Redis, then the browser tests.
 test: $(VENV)/.installed-test
 	@echo "==> Unit tests (tests/), with branch coverage of site/loginflow"
 	$(UNIT_TESTS) --cov --cov-report=term-missing:skip-covered
+	$(postgresql_tests)
 	$(browser_tests)
 
 lint: $(VENV)/.installed-lint

@@ -78,6 +78,8 @@ class Config:
     # Redis: FLASK_RATELIMIT_STORAGE_URI=redis://host:6379.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Passed to the storage, e.g. '{"key_prefix": "site-a"}' for two sites on one Redis.
+    RATELIMIT_STORAGE_OPTIONS: ClassVar[dict[str, Any]] = {}
     # Only failures count, so a person who gets it right is never slowed down. Counts are
     # per fixed window (a minute from the first failure), the one kind that can give an
     # attempt back; at a window's edge a guesser may get up to twice the limit.

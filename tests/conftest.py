@@ -6,15 +6,74 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 
 from loginflow import create_app
 from loginflow.config import TestingConfig
 from loginflow.extensions import db
 
+from . import servers
 from .actions import register, sign_out
 
 #: The ``make_app`` fixture's type: builds an app with TestingConfig and settings changed.
 MakeApp = Callable[..., Flask]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--on-postgresql",
+        action="store_true",
+        help="run on PostgreSQL and Redis (see tests/servers.py) instead of SQLite in memory",
+    )
+
+
+MISSING_SERVER = pytest.StashKey[str]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--on-postgresql``: the tests about SQLite itself go, and if a server does not
+    answer, every other test is skipped for that reason."""
+    if not config.getoption("--on-postgresql"):
+        return
+    kept = [item for item in items if not item.get_closest_marker("sqlite_only")]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+    if problem := servers.missing_server():
+        config.stash[MISSING_SERVER] = problem
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=problem))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if problem := config.stash.get(MISSING_SERVER, None):
+        terminalreporter.write_line(f"All skipped: {problem}", yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def run_database() -> Iterator[Engine]:
+    """This run's own PostgreSQL database (``--on-postgresql``)."""
+    with servers.run_database() as engine:
+        yield engine
+
+
+@pytest.fixture(autouse=True)
+def on_postgresql(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """With ``--on-postgresql``, TestingConfig's apps get a schema and Redis keys of their own."""
+    if not request.config.getoption("--on-postgresql"):
+        yield
+        return
+    database = request.getfixturevalue("run_database")
+    with (
+        servers.own_schema(database) as url,
+        servers.own_key_prefix() as prefix,
+        servers.closing_connections(),
+    ):
+        monkeypatch.setattr(TestingConfig, "SQLALCHEMY_DATABASE_URI", url)
+        monkeypatch.setattr(TestingConfig, "RATELIMIT_STORAGE_URI", servers.REDIS_URL)
+        monkeypatch.setattr(TestingConfig, "RATELIMIT_STORAGE_OPTIONS", {"key_prefix": prefix})
+        yield
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
+from loginflow.config import TestingConfig
 from loginflow.extensions import db
 from loginflow.models import User
 
@@ -47,11 +48,19 @@ CREATE TABLE sign_ins (
 CREATE INDEX ix_sign_ins_user_id ON sign_ins (user_id);
 """
 # A remember cookie of a sign-in that 0.1.0 stored, still good for a year.
-REMEMBER_0_1_0 = "oldselector:oldvalidator"
+REMEMBER_0_1_0 = "selector0of0010x:" + "v" * 43  # as issued: 16 and 43 characters
 
 
-def database_app(make_app: MakeApp, database: Path) -> Flask:
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    """A database URL that several apps of one test share: this test's own PostgreSQL
+    schema with --on-postgresql, else an SQLite file."""
+    configured = TestingConfig.SQLALCHEMY_DATABASE_URI
+    return configured if configured != "sqlite://" else f"sqlite:///{tmp_path / 'site.sqlite'}"
+
+
+def database_app(make_app: MakeApp, database: str) -> Flask:
+    app = make_app(SQLALCHEMY_DATABASE_URI=database)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # behave as a deployed site
     return app
 
@@ -78,6 +87,7 @@ def test_a_new_database_is_migrated_to_the_latest_revision_at_start(app: Flask) 
             db.session.commit()
 
 
+@pytest.mark.sqlite_only
 def test_flask_db_works_from_the_command_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "LOGINFLOW_"))}
     env |= {"LOGINFLOW_CONFIG": "TestingConfig", "LOGINFLOW_INSTANCE_PATH": str(tmp_path)}
@@ -97,11 +107,12 @@ def test_the_migrations_make_the_schema_the_models_describe(app: Flask) -> None:
     assert differences == []
 
 
+@pytest.mark.sqlite_only
 def test_a_database_of_0_1_0_is_marked_as_revision_0001_and_keeps_everything(
     make_app: MakeApp, tmp_path: Path
 ) -> None:
-    database = tmp_path / "site.sqlite"
-    with sqlite3.connect(database) as old:
+    database_file = tmp_path / "site.sqlite"
+    with sqlite3.connect(database_file) as old:
         old.executescript(SCHEMA_0_1_0)
         old.execute(
             "INSERT INTO users VALUES (1, 'alice', ?, 1, '2026-01-01 00:00:00')",
@@ -116,7 +127,7 @@ def test_a_database_of_0_1_0_is_marked_as_revision_0001_and_keeps_everything(
             " 'password', '2026-11-01 00:00:00', 1, ?, ?, '2027-11-01 00:00:00')",
             (selector, hashlib.sha256(validator.encode()).hexdigest()),
         )
-    app = database_app(make_app, database)
+    app = database_app(make_app, f"sqlite:///{database_file}")
     assert revision(app) == "0001"
     flask_db(app, "upgrade")  # what make run and make serve do next
     client = app.test_client()
@@ -127,14 +138,15 @@ def test_a_database_of_0_1_0_is_marked_as_revision_0001_and_keeps_everything(
     assert sign_in(app.test_client()).status_code == 302  # and so does the password
 
 
+@pytest.mark.sqlite_only
 def test_a_database_of_someone_else_answers_503_and_says_so(
     make_app: MakeApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    database = tmp_path / "site.sqlite"
-    with sqlite3.connect(database) as other:
+    database_file = tmp_path / "site.sqlite"
+    with sqlite3.connect(database_file) as other:
         other.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
     with caplog.at_level(logging.ERROR):
-        app = database_app(make_app, database)
+        app = database_app(make_app, f"sqlite:///{database_file}")
     assert caplog.messages == [
         "The database holds tables that loginflow did not make: point it at another. "
         "Until then every page answers 503."
@@ -143,9 +155,8 @@ def test_a_database_of_someone_else_answers_503_and_says_so(
 
 
 def test_a_database_at_the_first_revision_keeps_its_accounts_and_sign_ins_when_upgraded(
-    make_app: MakeApp, tmp_path: Path
+    make_app: MakeApp, database: str
 ) -> None:
-    database = tmp_path / "site.sqlite"
     app = database_app(make_app, database)
     flask_db(app, "downgrade", "base")
     flask_db(app, "upgrade", "0001")
@@ -170,9 +181,8 @@ def test_a_database_at_the_first_revision_keeps_its_accounts_and_sign_ins_when_u
 
 
 def test_a_database_on_another_revision_answers_503_until_it_is_this_versions(
-    make_app: MakeApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_app: MakeApp, database: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    database = tmp_path / "site.sqlite"
     with database_app(make_app, database).app_context():
         db.session.execute(text("UPDATE alembic_version SET version_num = '9999'"))
         db.session.commit()
@@ -196,6 +206,7 @@ def test_a_database_on_another_revision_answers_503_until_it_is_this_versions(
     assert client.get("/login").status_code == 200  # the same running site, back by itself
 
 
+@pytest.mark.sqlite_only
 def test_a_sqlite_file_is_written_through_a_write_ahead_log_that_survives_a_power_cut(
     make_app: MakeApp, tmp_path: Path
 ) -> None:

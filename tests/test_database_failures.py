@@ -21,6 +21,10 @@ from loginflow.models import SignIn, User, utcnow
 from .actions import PASSWORD, csrf_token, register, set_cookie, sign_in
 from .conftest import MakeApp
 
+# About SQLite's own locks and files.
+pytestmark = pytest.mark.sqlite_only
+
+
 UNAVAILABLE = "The site cannot reach its database just now."
 
 

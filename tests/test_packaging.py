@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# About the package, not the database.
+pytestmark = pytest.mark.sqlite_only
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RELEASE_FILES = ["pyproject.toml", "README.md", "LICENSE", "config.py", "site"]
 RELEASE_FILES += ["templates", "static"]
@@ -25,6 +28,7 @@ VISIT = """
 import json, re, sys
 import loginflow
 from loginflow import create_app
+
 
 app = create_app()
 client = app.test_client()

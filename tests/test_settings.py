@@ -168,6 +168,7 @@ def test_durations_at_their_bounds_are_accepted(
         ("REMEMBER_ME_COOKIE_NAME", '"theme"'),
         ("THROTTLE_SIGN_IN_PER_ADDRESS", '"0 per minute"'),
         ("RATELIMIT_STORAGE_URI", '"nosuch://here"'),
+        ("RATELIMIT_STORAGE_OPTIONS", '"key_prefix=x"'),
         ("SQLALCHEMY_DATABASE_URI", '"nosuch://user:secret@host/db"'),
         ("SQLALCHEMY_ENGINE_OPTIONS", '{"pool_size": "many"}'),
     ],

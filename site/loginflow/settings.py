@@ -87,6 +87,8 @@ def load_settings(app: Flask, config: type | None) -> None:
     )
     for key in THROTTLE_KEYS:
         _check_limit(settings[key], key)
+    if not isinstance(settings["RATELIMIT_STORAGE_OPTIONS"], dict):
+        raise ConfigurationError("FLASK_RATELIMIT_STORAGE_OPTIONS must be a JSON object.")
     for key in ("RATELIMIT_ENABLED", "PRODUCTION"):
         if not isinstance(settings[key], bool):
             raise ConfigurationError(f"FLASK_{key} must be true or false, not {settings[key]!r}.")

@@ -176,8 +176,10 @@ def init_app(app: Flask) -> None:
     counting = None
     if app.config["RATELIMIT_ENABLED"]:
         try:
-            storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
-        except limits.errors.ConfigurationError as error:
+            storage = storage_from_string(
+                app.config["RATELIMIT_STORAGE_URI"], **app.config["RATELIMIT_STORAGE_OPTIONS"]
+            )
+        except (limits.errors.ConfigurationError, TypeError) as error:
             raise ConfigurationError(f"FLASK_RATELIMIT_STORAGE_URI: {error}") from None
         # Reservations are given back (see _release), which only a fixed window's counter allows.
         counting = FixedWindowRateLimiter(storage)
