@@ -7,13 +7,22 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from loginflow import passwords
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
-from .actions import PASSWORD, attributes, csrf_token, register, set_cookie, sign_in, sign_out
+from .actions import (
+    PASSWORD,
+    attributes,
+    csrf_token,
+    register,
+    set_cookie,
+    sign_in,
+    sign_out,
+    sql_statements,
+)
 
 
 def session_user(client: FlaskClient) -> str | None:
@@ -244,18 +253,8 @@ def test_header_offers_sign_out_on_every_page_while_signed_in(client: FlaskClien
 
 def recorded_statements(app: Flask, client: FlaskClient, path: str) -> tuple[int, list[str]]:
     """GET ``path``: its status and every SQL statement the request ran."""
-    statements: list[str] = []
-
-    def record(_connection: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sql_statements(app) as statements:
         response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     response.close()  # a static file's response holds the file open until closed
     assert "Set-Cookie" not in response.headers, response.headers.getlist("Set-Cookie")
     return response.status_code, statements

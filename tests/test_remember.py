@@ -12,7 +12,7 @@ from loginflow import remember
 from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 
-from .actions import attributes, set_cookie, sign_in, sign_out
+from .actions import attributes, set_cookie, sign_in, sign_out, sql_statements
 
 
 @pytest.fixture
@@ -150,6 +150,18 @@ def test_expired_remember_token_does_not_restore(app: Flask, remembered: str) ->
     response = browser.get("/account")
     assert response.status_code == 302
     assert attributes(set_cookie(response, "remember"))["max-age"] == "0"
+
+
+def test_a_restore_costs_three_statements_the_rotation_one_write(
+    app: Flask, remembered: str
+) -> None:
+    browser = restarted(app, remembered)
+    with sql_statements(app) as statements:
+        assert is_signed_in(browser)
+    # The sign-in with its user; the compare-and-set of the validator and the new session;
+    # both again in one statement after the commit; then /account's list of sign-ins.
+    assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE", "SELECT", "SELECT"]
+    assert all("JOIN users" in s for s in (statements[0], statements[2]))
 
 
 def test_restored_session_survives_without_further_rotation(app: Flask, remembered: str) -> None:

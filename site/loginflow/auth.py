@@ -130,7 +130,7 @@ def _start_session(row: SignIn, *, fresh: bool) -> None:
 def load_user(session_token: str) -> User | None:
     """The user of the live SignIn with this session token: one query; a revoked or
     timed-out row, or an older session of it, signs the browser out."""
-    row = db.session.scalar(SignIn.with_session_token(), {"session_token": session_token})
+    row = db.session.scalar(SignIn.live_by("session_token"), {"session_token": session_token})
     if row is None or not sign_ins.keep_alive(row):
         return None
     row.user.current_sign_in = row

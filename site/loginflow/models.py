@@ -147,13 +147,13 @@ class SignIn(Model):
 
     @classmethod
     @cache
-    def with_session_token(cls) -> Select["SignIn"]:
-        """The live sign-in whose session token is the parameter ``session_token``.
+    def live_by(cls, column: str) -> Select["SignIn"]:
+        """The live sign-in whose ``column`` equals the statement's parameter of that name.
 
-        Every signed-in request runs it: built once with a parameter, the statement also
-        keeps its cache key, which SQLAlchemy would otherwise compute again each time.
+        Every signed-in request runs one: built once per column, the statement also keeps
+        its cache key, which SQLAlchemy would otherwise compute again each time.
         """
-        return cls.live().where(cls.session_token == bindparam("session_token"))
+        return cls.live().where(getattr(cls, column) == bindparam(column))
 
 
 def rows_matched(statement: UpdateBase) -> int:

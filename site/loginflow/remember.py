@@ -70,7 +70,9 @@ def redeem() -> SignIn | None:
     # Only a selector shaped like the ones issued reaches the database: a hostile cookie may
     # hold anything, NUL included, which PostgreSQL would refuse with an error.
     if SELECTOR.fullmatch(selector) and validator:
-        row = db.session.scalar(SignIn.live().where(SignIn.remember_selector == selector))
+        row = db.session.scalar(
+            SignIn.live_by("remember_selector"), {"remember_selector": selector}
+        )
     now = utcnow()
     if row is None or not row.remembered_at(now):
         forget()
@@ -119,7 +121,10 @@ def _rotate(row: SignIn, presented: str, now: datetime) -> bool:
         )
         .execution_options(synchronize_session=False)
     )
+    sign_in_id = row.id
     db.session.commit()
+    # The commit expired the row and its user: one statement reloads both (two otherwise).
+    db.session.scalar(SignIn.live_by("id"), {"id": sign_in_id})
     if replaced and row.remember_expires_at is not None:
         # The cookie keeps the expiry it was first given: rotation never extends it.
         send(f"{row.remember_selector}:{validator}", row.remember_expires_at - now)

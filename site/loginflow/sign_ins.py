@@ -11,7 +11,7 @@ its sign-in times out, even though the cookie itself never expires.
 
 import logging
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from flask import (
     Flask,
@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import ColumnElement, and_, delete, or_, update
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, delete, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from ua_parser import parse as parse_user_agent
 from werkzeug.wrappers import Response
@@ -38,6 +38,9 @@ from .security import return_path
 from .wording import duration
 
 log = logging.getLogger(__name__)
+
+# A moment in SQL: a time, or a parameter of a statement built once.
+Moment = datetime | BindParameter[datetime]
 
 # last_seen_at is written at most this often per sign-in, and at least ten times per idle
 # timeout, so that idling out is decided within a tenth of the timeout.
@@ -63,23 +66,41 @@ def current_or_none() -> SignIn | None:
 
 def of(user: User) -> list[SignIn]:
     """The user's sign-ins in force, newest first: what "Where you're signed in" lists."""
-    statement = (
-        SignIn.live()
-        .where(SignIn.user_id == user.id, in_force(utcnow()))
-        .order_by(SignIn.created_at.desc(), SignIn.id.desc())
-    )
-    return list(db.session.scalars(statement))
+    now = utcnow()
+    config = current_app.config
+    times = {
+        "now": now,
+        "seen_after": now - config["SIGN_IN_IDLE_TIMEOUT"],
+        "begun_after": now - config["SIGN_IN_ABSOLUTE_TIMEOUT"],
+    }
+    return list(db.session.scalars(_of_user(), {"user_id": user.id, **times}))
 
 
 def in_force(at: datetime) -> ColumnElement[bool]:
     """SQL: the sign-in's time has not run out at ``at`` (revocation is checked apart)."""
     config = current_app.config
+    return _in_force(
+        at, at - config["SIGN_IN_IDLE_TIMEOUT"], at - config["SIGN_IN_ABSOLUTE_TIMEOUT"]
+    )
+
+
+def _in_force(now: Moment, seen_after: Moment, begun_after: Moment) -> ColumnElement[bool]:
     return or_(
-        and_(SignIn.remember_expires_at.is_not(None), SignIn.remember_expires_at > at),
-        and_(
-            SignIn.last_seen_at > at - config["SIGN_IN_IDLE_TIMEOUT"],
-            SignIn.created_at > at - config["SIGN_IN_ABSOLUTE_TIMEOUT"],
-        ),
+        and_(SignIn.remember_expires_at.is_not(None), SignIn.remember_expires_at > now),
+        and_(SignIn.last_seen_at > seen_after, SignIn.created_at > begun_after),
+    )
+
+
+@cache
+def _of_user() -> Select[SignIn]:
+    """``of``'s statement, built once with parameters: /account runs it on every visit."""
+    return (
+        SignIn.live()
+        .where(
+            SignIn.user_id == bindparam("user_id"),
+            _in_force(bindparam("now"), bindparam("seen_after"), bindparam("begun_after")),
+        )
+        .order_by(SignIn.created_at.desc(), SignIn.id.desc())
     )
 
 
