@@ -1,6 +1,7 @@
 # make run: serve the site on 127.0.0.1:$(PORT). make test: unit and browser tests.
 # Also: make test-unit (unit tests only, no browser), make test-browser, make lint,
-# make mutate (mutation testing, not part of make test or CI).
+# make mutate (mutation testing, not part of make test or CI), make bench and make capacity
+# (what the pattern costs, measured, and what that means at scale; not part of CI either).
 PYTHON ?= python3
 PORT ?= 5000
 VENV := .venv
@@ -10,7 +11,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 # The unit tests need no browser and not the Playwright plugin either.
 UNIT_TESTS := $(BIN)/python -m pytest tests -p no:playwright
 
-.PHONY: run test test-unit test-postgresql test-browser lint mutate
+.PHONY: run test test-unit test-postgresql test-browser lint mutate bench capacity
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -45,6 +46,12 @@ $(VENV)/.installed-mutate: pyproject.toml | $(BIN)/python
 	@echo "==> Installing loginflow, its test tools and mutmut into $(VENV)"
 	$(PIP_INSTALL) -e '.[test,mutate]'
 	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
+
+# bench: loginflow plus gunicorn, the server the benchmark runs every site under.
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	@echo "==> Installing loginflow and gunicorn into $(VENV), for the benchmark"
+	$(PIP_INSTALL) -e '.[bench]'
+	@touch $@ $(VENV)/.installed-run
 
 # make run keeps its database and development key in instance/ of the checkout.
 FLASK := LOGINFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/flask --app loginflow
@@ -116,3 +123,23 @@ mutate: $(VENV)/.installed-mutate
 	@test -L src || { test ! -e src || { echo "src exists and is not make mutate's symlink" >&2; exit 1; }; \
 	  ln -s site src; }
 	$(BIN)/mutmut run $(MUTANTS)
+
+# What the pattern costs (bench/): loginflow with production settings, a minimal Flask-Login
+# site and a bare Flask route, each under gunicorn (1 worker, 4 threads) on 127.0.0.1,
+# loaded by wrk (Debian's; installed with apt-get when missing and running as root) in
+# alternating rounds. Prints one table of ratios with the absolute figures and the
+# machine, writes it as JSON to BENCH_JSON, then the capacity on paper computed from it.
+# About three minutes; a busy machine makes the figures noisy, the ratios less so. Nothing
+# in CI runs it or asserts a time.
+#   make bench                                  # 5 rounds of 4 s a measurement
+#   make bench BENCH_ARGS='--rounds 7 --seconds 6'
+#   make capacity                               # the capacity again, from BENCH_JSON
+BENCH_JSON ?= bench/results.json
+BENCH_ARGS ?=
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench --json $(BENCH_JSON) $(BENCH_ARGS)
+	@echo "==> The capacity on paper, from $(BENCH_JSON)"
+	$(BIN)/python -m bench.capacity $(BENCH_JSON)
+
+capacity: $(VENV)/.installed-run
+	$(BIN)/python -m bench.capacity $(BENCH_JSON)
