@@ -1,4 +1,5 @@
 # make run: serve the site on 127.0.0.1:$(PORT). make test: unit and browser tests.
+# make serve: serve it in production, with gunicorn.
 # Also: make test-unit (unit tests only, no browser), make test-browser, make lint,
 # make mutate (mutation testing, not part of make test or CI), make bench and make capacity
 # (what the pattern costs, measured, and what that means at scale; not part of CI either).
@@ -11,7 +12,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 # The unit tests need no browser and not the Playwright plugin either.
 UNIT_TESTS := $(BIN)/python -m pytest tests -p no:playwright
 
-.PHONY: run test test-unit test-postgresql test-browser lint mutate bench capacity
+.PHONY: run test test-unit test-postgresql test-browser lint mutate serve bench capacity
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -47,11 +48,16 @@ $(VENV)/.installed-mutate: pyproject.toml | $(BIN)/python
 	$(PIP_INSTALL) -e '.[test,mutate]'
 	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
 
-# bench: loginflow plus gunicorn, the server the benchmark runs every site under.
+# serve: loginflow plus gunicorn. bench: the same, which the benchmark runs every site under.
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	@echo "==> Installing loginflow and gunicorn into $(VENV)"
+	$(PIP_INSTALL) -e '.[serve]'
+	@touch $@ $(VENV)/.installed-run
+
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	@echo "==> Installing loginflow and gunicorn into $(VENV), for the benchmark"
 	$(PIP_INSTALL) -e '.[bench]'
-	@touch $@ $(VENV)/.installed-run
+	@touch $@ $(VENV)/.installed-serve $(VENV)/.installed-run
 
 # make run keeps its database and development key in instance/ of the checkout.
 FLASK := LOGINFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/flask --app loginflow
@@ -60,6 +66,19 @@ run: $(VENV)/.installed-run
 	@echo "==> Bringing the database's schema up to date (flask db upgrade)"
 	$(FLASK) db upgrade
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# make serve: gunicorn with loginflow/serving.py's settings (workers, threads, access log,
+# graceful shutdown), after the same upgrade. It refuses settings other than production's
+# unless LOGINFLOW_SERVE_ANY_CONFIG=1; production needs FLASK_SECRET_KEY and
+# FLASK_TRUSTED_HOSTS (README, "Deploying"). Listens on LOGINFLOW_BIND, default
+# 127.0.0.1:8000.
+SERVE := LOGINFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/gunicorn -c python:loginflow.serving
+
+serve: $(VENV)/.installed-serve
+	$(SERVE) --check-config
+	@echo "==> Bringing the database's schema up to date (flask db upgrade)"
+	$(FLASK) db upgrade
+	exec $(SERVE)
 
 # A Chromium first (Playwright's, else the system's: see e2e/browser.py), then the tests.
 # A failing test keeps a Playwright trace under test-results/ (e2e/conftest.py).
