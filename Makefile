@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 # The unit tests need no browser and not the Playwright plugin either.
 UNIT_TESTS := $(BIN)/python -m pytest tests -p no:playwright
 
-.PHONY: run test test-unit test-postgresql test-browser lint mutate serve bench capacity
+.PHONY: run test test-unit test-postgresql test-browser lint mutate serve bench capacity lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -23,41 +23,55 @@ $(BIN)/python:
 	  echo "$(PYTHON) -m venv failed; on Debian or Ubuntu: apt-get install python3-venv" >&2; \
 	  exit 1; }
 
-# One stamp per set of packages, each remade when pyproject.toml changes.
-# run: loginflow and its dependencies, nothing else.
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+# Installs are locked: requirements/*.txt pin every package with the hashes of its files
+# (make lock makes them from pyproject.toml), pip installs exactly those, then loginflow
+# itself, editable, without dependencies. One stamp per set, remade when its lock changes.
+define install_locked
+	$(PIP_INSTALL) --require-hashes -r requirements/$(1).txt
+	$(PIP_INSTALL) --no-deps -e .
+endef
+
+# run: loginflow, its dependencies and gunicorn (make run, make serve, make bench).
+$(VENV)/.installed-run: requirements/run.txt | $(BIN)/python
 	@echo "==> Installing loginflow and its dependencies into $(VENV)"
-	$(PIP_INSTALL) -e .
+	$(call install_locked,run)
 	@touch $@
 
 # test: the same plus pytest, pytest-cov, hypothesis and Playwright (the browser comes later).
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: requirements/test.txt | $(BIN)/python
 	@echo "==> Installing loginflow and its test tools (pytest, Playwright, coverage) into $(VENV)"
-	$(PIP_INSTALL) -e '.[test]'
+	$(call install_locked,test)
 	@touch $@ $(VENV)/.installed-run
 
-# lint: the same plus ruff and mypy.
-$(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
+# lint: the test tools plus ruff and mypy (mypy reads the tests' imports too).
+$(VENV)/.installed-lint: requirements/lint.txt | $(BIN)/python
 	@echo "==> Installing loginflow and its lint tools (ruff, mypy) into $(VENV)"
-	$(PIP_INSTALL) -e '.[lint]'
-	@touch $@ $(VENV)/.installed-run
-
-# mutate: the test tools plus mutmut.
-$(VENV)/.installed-mutate: pyproject.toml | $(BIN)/python
-	@echo "==> Installing loginflow, its test tools and mutmut into $(VENV)"
-	$(PIP_INSTALL) -e '.[test,mutate]'
+	$(call install_locked,lint)
 	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
 
-# serve: loginflow plus gunicorn. bench: the same, which the benchmark runs every site under.
-$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
-	@echo "==> Installing loginflow and gunicorn into $(VENV)"
-	$(PIP_INSTALL) -e '.[serve]'
-	@touch $@ $(VENV)/.installed-run
+# mutate: the test tools plus mutmut.
+$(VENV)/.installed-mutate: requirements/mutate.txt | $(BIN)/python
+	@echo "==> Installing loginflow, its test tools and mutmut into $(VENV)"
+	$(call install_locked,mutate)
+	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	@echo "==> Installing loginflow and gunicorn into $(VENV), for the benchmark"
-	$(PIP_INSTALL) -e '.[bench]'
-	@touch $@ $(VENV)/.installed-serve $(VENV)/.installed-run
+# make lock: the lock files again from pyproject.toml, with uv, for every Python loginflow
+# supports (--universal). Each keeps the versions it holds unless told otherwise:
+#   make lock                                    # after changing pyproject.toml
+#   make lock LOCK_ARGS='--upgrade-package flask' # one package to its newest release
+#   make lock LOCK_ARGS=--upgrade                 # everything
+# The others are made within test.txt's versions, and test.txt within run.txt's, so the
+# sets installed into one .venv agree.
+LOCK_ARGS ?=
+LOCK = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet $(LOCK_ARGS)
+
+lock: | $(BIN)/python
+	$(PIP_INSTALL) --quiet 'uv>=0.13,<0.14'
+	$(LOCK) --extra serve -o requirements/run.txt
+	$(LOCK) --extra test -c requirements/run.txt -o requirements/test.txt
+	$(LOCK) --extra test --extra lint -c requirements/test.txt -o requirements/lint.txt
+	$(LOCK) --extra test --extra mutate -c requirements/test.txt -o requirements/mutate.txt
 
 # make run keeps its database and development key in instance/ of the checkout.
 FLASK := LOGINFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/flask --app loginflow
@@ -74,7 +88,7 @@ run: $(VENV)/.installed-run
 # 127.0.0.1:8000.
 SERVE := LOGINFLOW_INSTANCE_PATH=$(CURDIR)/instance $(BIN)/gunicorn -c python:loginflow.serving
 
-serve: $(VENV)/.installed-serve
+serve: $(VENV)/.installed-run
 	$(SERVE) --check-config
 	@echo "==> Bringing the database's schema up to date (flask db upgrade)"
 	$(FLASK) db upgrade
@@ -155,7 +169,7 @@ mutate: $(VENV)/.installed-mutate
 #   make capacity                               # the capacity again, from BENCH_JSON
 BENCH_JSON ?= bench/results.json
 BENCH_ARGS ?=
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-run
 	$(BIN)/python -m bench --json $(BENCH_JSON) $(BENCH_ARGS)
 	@echo "==> The capacity on paper, from $(BENCH_JSON)"
 	$(BIN)/python -m bench.capacity $(BENCH_JSON)
