@@ -56,6 +56,11 @@ class Rounds:
                 pages, comparison, lambda a, b: a.per_second / b.per_second
             ),
             "page_vs_bare": _each(pages, bare, lambda a, b: a.per_second / b.per_second),
+            "home_vs_comparison": _each(
+                self.results["loginflow_home"],
+                self.results["comparison_home"],
+                lambda a, b: a.per_second / b.per_second,
+            ),
             # Time per request at the same concurrency: the inverse of the rates' ratio.
             "restore_vs_page": _each(restores, pages, lambda a, b: b.per_second / a.per_second),
             "sign_in_vs_hash": [

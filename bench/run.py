@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _say("starting loginflow, the comparison site and a bare Flask route (gunicorn)")
             loginflow = sites.start_loginflow(servers, Path(folder))
-            comparison, comparison_page = sites.start_comparison(servers, Path(folder))
+            comparison, comparison_page, comparison_home = sites.start_comparison(
+                servers, Path(folder)
+            )
             bare, bare_page = sites.start_bare(servers)
             _say(f"{len(loginflow.crowd)} concurrent sign-ins, for the peak memory")
             memory = crowd_sign_in(loginflow)
@@ -52,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
                 Target("bare_page", bare, bare_page, connections),
                 Target("comparison_page", comparison, comparison_page, connections),
                 Target("loginflow_page", loginflow.server, loginflow.page, connections),
+                # The home page: what the pattern costs a page with nothing of its own to read.
+                Target("comparison_home", comparison, comparison_home, connections),
+                Target("loginflow_home", loginflow.server, loginflow.home, connections),
                 Target("restore", loginflow.server, loginflow.pool.load(), connections),
                 # One at a time: the time of one sign-in, not of a queue for the hash.
                 Target("sign_in", loginflow.server, loginflow.sign_in, 1),

@@ -28,6 +28,7 @@ REMEMBER = ProductionConfig.REMEMBER_ME_COOKIE_NAME
 LOGINFLOW_PAGE = "Where you're signed in"
 RESTORED_PAGE = "restored from the remember cookie"
 COMPARISON_PAGE = "This browser"
+HOME_PAGE = "Go to your account"  # the signed-in home page of both sites
 BARE_PAGE = "Hello, World!"
 CROWD = 50  # accounts for the concurrent sign-ins of the memory test
 
@@ -71,6 +72,7 @@ class Loginflow:
 
     server: Server
     page: Load
+    home: Load
     sign_in: Load
     pool: RememberPool
     crowd: list[str]  # usernames for the concurrent sign-ins
@@ -89,9 +91,11 @@ def start_loginflow(servers: Servers, folder: Path) -> Loginflow:
     _check_restore(server.port, "remembered0")
     signer = Browser(server.port)
     form = signer.sign_in_form("signer0")
+    reader = _signed_in(server.port, "reader0")
     return Loginflow(
         server=server,
-        page=Load("/account", cookie=_signed_in(server.port, "reader0"), marker=LOGINFLOW_PAGE),
+        page=Load("/account", cookie=reader, marker=LOGINFLOW_PAGE),
+        home=Load("/", cookie=reader, marker=HOME_PAGE),
         sign_in=Load(
             "/login",
             method="POST",
@@ -105,7 +109,8 @@ def start_loginflow(servers: Servers, folder: Path) -> Loginflow:
     )
 
 
-def start_comparison(servers: Servers, folder: Path) -> tuple[Server, Load]:
+def start_comparison(servers: Servers, folder: Path) -> tuple[Server, Load, Load]:
+    """The comparison site, with its /account and its home page, each read signed in."""
     app = "bench.comparison_site:create_app()"
     env = {
         "FLASK_SECRET_KEY": secrets.token_hex(32),
@@ -114,8 +119,9 @@ def start_comparison(servers: Servers, folder: Path) -> tuple[Server, Load]:
     server = servers.start("comparison", app, env)
     command = [sys.executable, "-m", "flask", "--app", app, "create-user", "reader"]
     _run(command, env, stdin=f"{PASSWORD}\n")
-    page = Load("/account", cookie=_signed_in(server.port, "reader"), marker=COMPARISON_PAGE)
-    return server, page
+    reader = _signed_in(server.port, "reader")
+    page = Load("/account", cookie=reader, marker=COMPARISON_PAGE)
+    return server, page, Load("/", cookie=reader, marker=HOME_PAGE)
 
 
 def start_bare(servers: Servers) -> tuple[Server, Load]:

@@ -47,6 +47,7 @@ class Goal:
 GOALS = (
     Goal("page_vs_comparison", "signed-in GET /account vs the Flask-Login site's", at_least=0.9),
     Goal("page_vs_bare", "signed-in GET /account vs a bare Flask route", at_least=0.35),
+    Goal("home_vs_comparison", "signed-in GET / (home) vs the Flask-Login site's", at_least=0.9),
     Goal("sign_in_vs_hash", "POST /login vs one scrypt check in-process", at_most=1.15),
     Goal("restore_vs_page", "remember restore vs signed-in GET /account", at_most=1.5),
 )
@@ -109,6 +110,7 @@ def render(result: dict[str, Any]) -> str:
     beside = {
         "page_vs_comparison": f"{rate('loginflow_page')} vs {rate('comparison_page')} req/s",
         "page_vs_bare": f"{rate('loginflow_page')} vs {rate('bare_page')} req/s",
+        "home_vs_comparison": f"{rate('loginflow_home')} vs {rate('comparison_home')} req/s",
         "sign_in_vs_hash": f"{measured['sign_in']['p50_ms']:.1f} vs {result['hash_ms']:.1f} ms",
         "restore_vs_page": f"{ms('restore')} vs {ms('loginflow_page')} ms a request",
     }
