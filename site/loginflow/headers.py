@@ -5,8 +5,8 @@ every header is explained where it is set.
 """
 
 import hashlib
+import os
 from functools import cache
-from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
@@ -56,17 +56,19 @@ def version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
 
 def _current_version(values: dict[str, Any]) -> str | None:
     """The digest of the static file named in ``values``; only that ``v`` is kept long."""
-    path = Path(current_app.static_folder or "") / values.get("filename", "")
+    # Plain strings and one os.stat, not pathlib: each page links to several static files.
+    path = os.path.join(current_app.static_folder or "", values.get("filename", ""))
     try:
-        found = path.stat()  # one system call: each page links to several static files
+        found = os.stat(path)
     except OSError:
         return None
     return _digest(path, found.st_mtime_ns) if S_ISREG(found.st_mode) else None
 
 
 @cache
-def _digest(path: Path, mtime_ns: int) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def _digest(path: str, mtime_ns: int) -> str:
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()[:12]
 
 
 def init_app(app: Flask) -> None:
