@@ -1,9 +1,18 @@
 """Throttling: failed sign-ins per username and per address, sign-ups per address."""
 
 import re
+import socket
+from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from loginflow import throttle
+from loginflow.throttle import COUNTERS_UNAVAILABLE
 
 from .actions import PASSWORD, csrf_token, register, sign_in
 from .conftest import MakeApp
@@ -116,3 +125,55 @@ def test_without_a_trusted_proxy_a_forged_forwarded_for_dodges_nothing(
     ]
     assert statuses == [422, 422, 429]
     assert "event=throttled user=- ip=10.0.0.1" in caplog.text
+
+
+def unreachable_counters(app: Flask) -> None:
+    """The app's counters move to a Redis that refuses connections (a port nobody serves)."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    storage = storage_from_string(f"redis://127.0.0.1:{port}", wrap_exceptions=True)
+    app.extensions["throttle"] = FixedWindowRateLimiter(storage)
+
+
+def test_unreachable_counters_refuse_password_forms_with_503_and_nothing_else(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # behave as a deployed site
+    signed_in = app.test_client()
+    register(signed_in)
+    unreachable_counters(app)
+    client = app.test_client()
+    assert client.get("/login").status_code == 200  # a page that counts nothing
+    assert signed_in.get("/account").status_code == 200
+    for attempt in (
+        sign_in(client),
+        sign_in(client, "alice", "wrong password"),
+        register(client, "bob"),
+    ):
+        assert attempt.status_code == 503
+        assert attempt.headers["Retry-After"] == "30"
+        assert COUNTERS_UNAVAILABLE in attempt.text
+    assert client.get("/account").status_code == 302  # the right password did not sign in
+    assert caplog.messages.count("Throttle counters unavailable: ConnectionError") == 3
+    assert "Traceback" not in caplog.text
+
+
+def test_a_place_that_cannot_be_given_back_leaves_the_answer_as_it_was(
+    signed_up: FlaskClient, app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    with app.app_context():
+        counting = throttle.counters()
+    assert counting is not None
+    take = counting.hit
+
+    def hit(*place: Any, cost: int = 1) -> bool:
+        if cost < 0:
+            raise StorageError(ConnectionError("gone"))
+        return take(*place, cost=cost)
+
+    counting.hit = hit  # type: ignore[method-assign]
+    response = sign_in(signed_up)
+    assert response.status_code == 302  # signed in all the same
+    assert signed_up.get("/account").status_code == 200
+    assert "Could not give back a throttle place: ConnectionError" in caplog.messages

@@ -16,6 +16,7 @@ Limits are settings (``THROTTLE_*``); the counters live where ``RATELIMIT_STORAG
 says (Redis when several instances run).
 """
 
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -26,13 +27,14 @@ import limits.errors
 from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 from werkzeug.wrappers import Response
 
 from . import events, sign_ins
-from .errors import render_error
+from .errors import DATABASE_RETRY_AFTER, render_error
 from .extensions import db
 from .models import User
 from .settings import ConfigurationError
@@ -41,6 +43,11 @@ View = Callable[..., ResponseReturnValue]
 Rule = tuple[str, Callable[[], str]]  # a THROTTLE_* setting, and what it counts by
 Reservation = tuple[RateLimitItem, str, str]
 
+log = logging.getLogger(__name__)
+
+COUNTERS_UNAVAILABLE = (
+    "Signing in is paused: the site cannot count attempts just now. Please try again in a minute."
+)
 # Longer typed usernames share a counter: no account has one, and keys stay small.
 TYPED_USERNAME_CHARS = 64
 
@@ -123,6 +130,18 @@ def render_throttled(error: Throttled) -> Response:
     return response
 
 
+def render_counters_unavailable(error: StorageError) -> Response:
+    """503 when the counters cannot be reached: no attempt goes uncounted meanwhile.
+
+    Letting passwords be tried without counting them would open the door to guessing for
+    as long as the counters are down; pages that count nothing go on as usual.
+    """
+    log.error("Throttle counters unavailable: %s", type(error.storage_error).__name__)
+    response = render_error(ServiceUnavailable(), message=COUNTERS_UNAVAILABLE)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
 def counters() -> FixedWindowRateLimiter | None:
     """This app's counters, where ``RATELIMIT_STORAGE_URI`` keeps them; None if switched off."""
     counting: FixedWindowRateLimiter | None = current_app.extensions["throttle"]
@@ -152,8 +171,12 @@ def _release(held: list[Reservation]) -> None:
     counting = counters()
     if counting is None:  # switched off: nothing was held
         return
-    for place in held:
-        counting.hit(*place, cost=-1)
+    try:
+        for place in held:
+            counting.hit(*place, cost=-1)
+    except StorageError as error:
+        # The answer stands; a place not given back counts as one failure more, no harm.
+        log.error("Could not give back a throttle place: %s", type(error.storage_error).__name__)
 
 
 def _report_throttled() -> None:
@@ -176,8 +199,11 @@ def init_app(app: Flask) -> None:
     counting = None
     if app.config["RATELIMIT_ENABLED"]:
         try:
+            # wrap_exceptions: a storage's failure arrives as one kind, StorageError.
             storage = storage_from_string(
-                app.config["RATELIMIT_STORAGE_URI"], **app.config["RATELIMIT_STORAGE_OPTIONS"]
+                app.config["RATELIMIT_STORAGE_URI"],
+                wrap_exceptions=True,
+                **app.config["RATELIMIT_STORAGE_OPTIONS"],
             )
         except (limits.errors.ConfigurationError, TypeError) as error:
             raise ConfigurationError(f"FLASK_RATELIMIT_STORAGE_URI: {error}") from None
@@ -185,5 +211,6 @@ def init_app(app: Flask) -> None:
         counting = FixedWindowRateLimiter(storage)
     app.extensions["throttle"] = counting
     app.register_error_handler(Throttled, render_throttled)
+    app.register_error_handler(StorageError, render_counters_unavailable)
     # The one sign of a failure: passwords.password_matches sends it for each wrong password.
     events.SIGN_IN_FAILED.connect(_note_wrong_password, sender=app, weak=False)
