@@ -1,12 +1,9 @@
 """Every page renders, with the labels people and browser tests rely on."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-
-from loginflow.wording import duration
 
 from .actions import PASSWORD, csrf_token, register, sign_in
 
@@ -44,20 +41,6 @@ def test_account_page_shows_the_sign_in(client: FlaskClient) -> None:
     assert "<dd>Alice</dd>" in page
     assert "Yes: you typed your password in this browser session, less than 15 minutes ago." in page
     assert "Off: closing the browser, or 30 minutes without activity, signs you out." in page
-
-
-@pytest.mark.parametrize(
-    ("span", "said"),
-    [
-        (timedelta(days=14), "14 days"),
-        (timedelta(days=365), "1 year"),
-        (timedelta(seconds=120), "2 minutes"),
-        (timedelta(seconds=90), "90 seconds"),
-        (timedelta(seconds=1), "1 second"),
-    ],
-)
-def test_durations_read_as_a_person_says_them(span: timedelta, said: str) -> None:
-    assert duration(span) == said
 
 
 def focused(page: str) -> list[str]:

@@ -197,19 +197,6 @@ def test_in_force_and_timeout_agree(
         db.session.commit()
 
 
-def test_browser_names_come_from_the_user_agent() -> None:
-    assert sign_ins.browser_name("") == "Unknown browser"
-    assert sign_ins.browser_name("curl/8.5.0") == "curl"
-    assert (
-        sign_ins.browser_name(
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0"
-        )
-        == "Edge on Windows"
-    )
-    assert sign_ins.browser_name("Mozilla/5.0 (" * 40) == "Unknown browser"
-
-
 def test_ending_all_revokes_timed_out_sign_ins_too_but_counts_only_those_in_force(
     app: Flask, client: FlaskClient
 ) -> None:

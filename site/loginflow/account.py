@@ -11,11 +11,12 @@ from .extensions import db
 from .forms import ChangePasswordForm, add_error, entered
 from .models import SignIn, utcnow
 from .passwords import change_password, password_matches
+from .wording import browser_name
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-bp.add_app_template_filter(sign_ins.browser_name, "browser_name")
+bp.add_app_template_filter(browser_name, "browser_name")
 
 
 @bp.get("")
@@ -50,9 +51,9 @@ def end_sign_in(sign_in_id: int) -> Response:
     if row.id == current.id:
         flash("To end this browser's sign-in, use Sign out.", "info")
     elif sign_ins.end(row):
-        flash(f"{sign_ins.browser_name(row.user_agent)} is signed out.", "success")
+        flash(f"{browser_name(row.user_agent)} is signed out.", "success")
     else:
-        flash(f"{sign_ins.browser_name(row.user_agent)} was already signed out.", "info")
+        flash(f"{browser_name(row.user_agent)} was already signed out.", "info")
     return redirect(url_for("account.show"))
 
 

@@ -11,7 +11,7 @@ its sign-in times out, even though the cookie itself never expires.
 
 import logging
 from datetime import datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache
 
 from flask import (
     Flask,
@@ -27,7 +27,6 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, delete, or_, update
 from sqlalchemy.exc import SQLAlchemyError
-from ua_parser import parse as parse_user_agent
 from werkzeug.wrappers import Response
 
 from . import events
@@ -190,20 +189,6 @@ def purge(older_than: timedelta) -> int:
     )
     db.session.commit()
     return deleted
-
-
-@lru_cache(maxsize=256)
-def browser_name(user_agent: str) -> str:
-    """A user agent in plain words, "Chrome on Linux", from ua-parser's maintained rules.
-
-    Stored user agents are cut to 512 characters, and ua-parser's Rust matcher takes
-    linear time, so a crafted one costs little.
-    """
-    result = parse_user_agent(user_agent)
-    browser = result.user_agent.family if result.user_agent else None
-    system = result.os.family if result.os else None
-    browser = browser if browser and browser != "Other" else "Unknown browser"
-    return f"{browser} on {system}" if system and system != "Other" else browser
 
 
 def last_seen_resolution() -> timedelta:

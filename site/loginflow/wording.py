@@ -1,6 +1,9 @@
 """How the site puts things into words, shared by its pages and its messages."""
 
 from datetime import timedelta
+from functools import lru_cache
+
+from ua_parser import parse as parse_user_agent
 
 
 def duration(span: timedelta) -> str:
@@ -11,3 +14,17 @@ def duration(span: timedelta) -> str:
             count = seconds // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+@lru_cache(maxsize=256)
+def browser_name(user_agent: str) -> str:
+    """A user agent in plain words, "Chrome on Linux", from ua-parser's maintained rules.
+
+    Stored user agents are cut to 512 characters, and ua-parser's Rust matcher takes
+    linear time, so a crafted one costs little.
+    """
+    result = parse_user_agent(user_agent)
+    browser = result.user_agent.family if result.user_agent else None
+    system = result.os.family if result.os else None
+    browser = browser if browser and browser != "Other" else "Unknown browser"
+    return f"{browser} on {system}" if system and system != "Other" else browser
