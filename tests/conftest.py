@@ -31,14 +31,13 @@ MISSING_SERVER = pytest.StashKey[str]()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With ``--on-postgresql``: the tests about SQLite itself go, and if a server does not
-    answer, every other test is skipped for that reason."""
-    if not config.getoption("--on-postgresql"):
-        return
-    kept = [item for item in items if not item.get_closest_marker("sqlite_only")]
+    """Each run leaves out the other's own tests (about SQLite itself, or about PostgreSQL);
+    with ``--on-postgresql``, if a server does not answer, every test is skipped for that."""
+    other_run = "sqlite_only" if config.getoption("--on-postgresql") else "postgresql_only"
+    kept = [item for item in items if not item.get_closest_marker(other_run)]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
-    if problem := servers.missing_server():
+    if config.getoption("--on-postgresql") and (problem := servers.missing_server()):
         config.stash[MISSING_SERVER] = problem
         for item in items:
             item.add_marker(pytest.mark.skip(reason=problem))

@@ -7,7 +7,10 @@ import sqlite3
 import subprocess
 import sys
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,6 +20,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
+from loginflow import create_app
 from loginflow.config import TestingConfig
 from loginflow.extensions import db
 from loginflow.models import User
@@ -85,6 +89,37 @@ def test_a_new_database_is_migrated_to_the_latest_revision_at_start(app: Flask) 
         db.session.add(User(username="alice", password_hash="x"))
         with pytest.raises(IntegrityError):  # the migration made the lower(username) index
             db.session.commit()
+
+
+INSTANCES = 3
+_all_ready: Any = None  # in each instance's process: the barrier they all start from
+
+
+def _get_ready(barrier: Any) -> None:
+    global _all_ready
+    _all_ready = barrier
+
+
+def start_instance(database: str) -> tuple[str | None, str | None]:
+    """In a process of its own, as an instance is: start the site; its revision and problem."""
+    config = type("InstanceConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database})
+    _all_ready.wait()  # every instance imported and ready: they start at the same moment
+    app = create_app(config)
+    try:
+        return revision(app), app.extensions["schema_problem"]
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.postgresql_only
+def test_instances_starting_together_on_an_empty_database_migrate_it_once(database: str) -> None:
+    spawn = get_context("spawn")
+    with ProcessPoolExecutor(
+        INSTANCES, mp_context=spawn, initializer=_get_ready, initargs=(spawn.Barrier(INSTANCES),)
+    ) as pool:
+        started = list(pool.map(start_instance, [database] * INSTANCES))
+    assert started == [(LATEST, None)] * INSTANCES
 
 
 @pytest.mark.sqlite_only

@@ -9,6 +9,7 @@ import logging
 from alembic import context
 from flask import current_app
 from flask.logging import default_handler
+from sqlalchemy import text
 
 # Alembic says what it applies ("Running upgrade  -> 0001"), as `flask db` users expect, on
 # the stream Flask logs to, unless logging is set up already (Alembic's own logger holds a
@@ -20,6 +21,9 @@ if not logging.getLogger().handlers and all(
     alembic_log.addHandler(default_handler)
     alembic_log.setLevel(logging.INFO)
 
+# Any number, the same for every instance of the site: the key of its migration lock.
+MIGRATION_LOCK = 2_026_112_801
+
 migrate = current_app.extensions["migrate"]
 options = {"target_metadata": migrate.db.metadata, **migrate.configure_args}
 
@@ -30,6 +34,18 @@ if context.is_offline_mode():
         context.run_migrations()
 else:
     with migrate.db.engine.connect() as connection:
-        context.configure(connection=connection, **options)
-        with context.begin_transaction():
-            context.run_migrations()
+        # Instances starting together on an empty PostgreSQL database would each migrate
+        # it, and all but one fail: the first takes this lock, the others wait for it, then
+        # find the work done. (SQLite serves one machine: make serve migrates before starting.)
+        serialized = connection.dialect.name == "postgresql"
+        if serialized:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+        try:
+            context.configure(connection=connection, **options)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if serialized:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
