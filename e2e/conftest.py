@@ -2,7 +2,8 @@
 
 Tests share one server (TestingConfig, a fresh database) unless marked
 ``site_settings(KEY=value, ...)``: those get a server started with ``FLASK_<KEY>`` set
-to each value, shared only with tests that ask for the same settings.
+to each value, shared only with tests that ask for the same settings. A module marked
+``own_site`` defines its own ``site`` fixture (gunicorn servers of its own, see server.py).
 """
 
 import os
@@ -26,6 +27,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "site_settings(**settings): run against a loginflow server started with "
         "FLASK_<KEY>=<value> for each setting",
     )
+    config.addinivalue_line(
+        "markers",
+        "own_site: the module's own site fixture starts the servers it tests; the shared "
+        "servers are not started for it",
+    )
     # A failing test keeps a Playwright trace (a screenshot of every step) under
     # test-results/, unless --tracing says otherwise. Set here rather than in pyproject's
     # addopts, so that the unit tests run without the Playwright plugin. No --screenshot: it
@@ -43,11 +49,20 @@ def _given(config: pytest.Config, option: str) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, Any]:
-    """A failing test's report ends with what its server logged (requests, tracebacks)."""
+    """A failing test's report ends with what its servers logged (requests, tracebacks)."""
     report = yield
-    site = getattr(item, "funcargs", {}).get("site")
-    if report.when == "call" and report.failed and isinstance(site, Site):
-        report.sections.append(("loginflow server output (last lines)", site.log_tail()))
+    if report.when == "call" and report.failed:
+        named: dict[int, list[str]] = {}
+        servers = {}
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, Site):
+                named.setdefault(id(value), []).append(name)
+                servers[id(value)] = value
+        for key, server in servers.items():
+            title = "loginflow server output (last lines)"
+            if named[key] != ["site"]:
+                title += f": {', '.join(named[key])}"
+            report.sections.append((title, server.log_tail()))
     return report
 
 
@@ -66,6 +81,8 @@ def sites(
 def _settings_wanted(items: list[pytest.Item]) -> list[Mapping[str, Any]]:
     wanted = []
     for item in items:
+        if item.get_closest_marker("own_site"):
+            continue
         if {"site", "base_url"} & set(getattr(item, "fixturenames", ())):
             marker = item.get_closest_marker("site_settings")
             wanted.append(marker.kwargs if marker else {})
