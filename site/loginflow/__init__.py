@@ -51,9 +51,7 @@ def create_app(config: type | None = None) -> Flask:
             "FLASK_SQLALCHEMY_DATABASE_URI or FLASK_SQLALCHEMY_ENGINE_OPTIONS cannot be used "
             f"({type(error).__name__})."
         ) from None
-    # Next: an empty database is migrated, and the guard of one on an older schema comes
-    # before every hook that reads it.
-    database.init_app(app)
+    database.init_app(app)  # first: its guard comes before every hook that reads the database
     request_limits.init_app(app)  # before CSRFProtect's check, which reads the body
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -66,6 +64,8 @@ def create_app(config: type | None = None) -> Flask:
     errors.init_app(app)
     security_log.init_app(app)
     cli.init_app(app)
+    # Last: the database is opened (and a new one migrated) only once every setting is sound.
+    database.prepare(app)
 
     return app
 

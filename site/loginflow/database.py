@@ -59,13 +59,22 @@ TABLES_0_1_0 = {
 
 
 def init_app(app: Flask) -> None:
+    """Migrations, SQLite's journal, and the guard that answers 503 on another schema."""
     migrate.init_app(app, db)
     with app.app_context():
         use_write_ahead_log(db.engine)
+    app.extensions["schema_problem"] = None
+    app.before_request(_wait_for_upgrade)
+
+
+def prepare(app: Flask) -> None:
+    """Migrate a new database, and note (and say) why this one's schema will not do."""
+    with app.app_context():
         try:
             _create_or_adopt()
             problem = schema_problem()
         except SQLAlchemyError as error:
+            db.engine.dispose()  # a start that fails leaves no connection open
             # The kind of error only: the message may quote a URL with its password.
             kind = type(getattr(error, "orig", error)).__name__
             raise ConfigurationError(
@@ -74,7 +83,6 @@ def init_app(app: Flask) -> None:
     app.extensions["schema_problem"] = problem
     if problem:
         log.error("%s Until then every page answers 503.", problem)
-        app.before_request(_wait_for_upgrade)
 
 
 def schema_problem() -> str | None:
