@@ -1,6 +1,7 @@
 # make run: serve the site on 127.0.0.1:$(PORT). make test: unit and browser tests.
 # make serve: serve it in production, with gunicorn.
-# Also: make test-unit (unit tests only, no browser), make test-browser, make lint,
+# Also: make test-unit (unit tests only, no browser), make test-browser, make test-pythons
+# (the unit tests under each other Python loginflow supports that the machine has), make lint,
 # make mutate (mutation testing, not part of make test or CI), make bench and make capacity
 # (what the pattern costs, measured, and what that means at scale; not part of CI either).
 PYTHON ?= python3
@@ -12,7 +13,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 # The unit tests need no browser and not the Playwright plugin either.
 UNIT_TESTS := $(BIN)/python -m pytest tests -p no:playwright
 
-.PHONY: run test test-unit test-postgresql test-browser lint mutate serve bench capacity lock
+.PHONY: run test test-unit test-postgresql test-browser test-pythons lint mutate serve bench capacity lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -129,6 +130,73 @@ test: $(VENV)/.installed-test
 	$(UNIT_TESTS) --cov --cov-report=term-missing:skip-covered
 	$(postgresql_tests)
 	$(browser_tests)
+
+# The unit tests under each other Python that loginflow supports (PYTHON_VERSIONS, those
+# of the classifiers in pyproject.toml), each in a virtual environment of its own,
+# .venv-3.X, made with the first python3.X that runs: on PATH, else pyenv's (pyenv prefix,
+# else $PYENV_ROOT/versions/3.X.*, PYENV_ROOT defaulting to ~/.pyenv), and made afresh
+# when its Python no longer runs (pyenv replaced it). .venv's own Python is left to
+# make test and make test-unit. Ends with one line per Python: passed or failed,
+# with the time, or not found, which is reported and fails nothing. A failure fails the
+# target once every Python has run. CI runs it after make test.
+#   make test-pythons                        # 3.11, 3.12 and 3.13, less .venv's
+#   make test-pythons PYTHON_VERSIONS=3.13   # one of them
+PYTHON_VERSIONS ?= 3.11 3.12 3.13
+# find_python 3.12 prints "3.12.1 /path/to/python3.12" for a Python 3.12 that runs, else
+# nothing. Each candidate is run, not only looked up: pyenv puts a python3.X shim on PATH
+# for every version it has, and the shim fails for those not selected (pyenv global).
+FIND_PYTHON = find_python() { \
+	  prefix=$$(pyenv prefix "$$1" 2>/dev/null); \
+	  for candidate in "python$$1" $${prefix:+"$$prefix/bin/python$$1"} \
+	      "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/"$$1".*/bin/python"$$1"; do \
+	    found=$$("$$candidate" -c 'import platform, sys; \
+	      ok = sys.argv[1] == "%d.%d" % sys.version_info[:2]; \
+	      print(f"{platform.python_version()} {sys.executable}" if ok else "")' "$$1" 2>/dev/null); \
+	    if [ -n "$$found" ]; then echo "$$found"; return; fi; \
+	  done; \
+	}
+PRINT_VERSION = import sys; print("%d.%d" % sys.version_info[:2])
+
+# One venv per other Python, made with the interpreter test-pythons found (VENV_PYTHON)
+# and installed as .venv is, from the same lock (made for every Python loginflow supports);
+# its stamp, like .venv's, is remade when the lock changes.
+.venv-%/.installed-test: requirements/test.txt
+	@test -x .venv-$*/bin/python || { \
+	  echo "==> Creating the virtual environment .venv-$* with $(or $(VENV_PYTHON),python$*)"; \
+	  $(or $(VENV_PYTHON),python$*) -m venv .venv-$* || { rm -rf .venv-$*; exit 1; }; }
+	@echo "==> Installing loginflow and its test tools into .venv-$*"
+	.venv-$*/bin/python -m pip install --disable-pip-version-check --require-hashes -r $<
+	.venv-$*/bin/python -m pip install --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+test-pythons:
+	@$(FIND_PYTHON); \
+	main=$$($(BIN)/python -c '$(PRINT_VERSION)' 2>/dev/null || $(PYTHON) -c '$(PRINT_VERSION)' 2>/dev/null); \
+	summary=; failed=0; \
+	for version in $(PYTHON_VERSIONS); do \
+	  if [ "$$version" = "$$main" ]; then \
+	    summary="$$summary\nPython $$version: .venv's Python, run by make test and make test-unit, not here"; \
+	    continue; \
+	  fi; \
+	  found=$$(find_python "$$version"); \
+	  if [ -z "$$found" ]; then \
+	    summary="$$summary\nPython $$version: not found (no python$$version that runs on PATH or under pyenv)"; \
+	    continue; \
+	  fi; \
+	  full=$${found%% *}; python=$${found#* }; venv=.venv-$$version; \
+	  $$venv/bin/python -c '' 2>/dev/null || rm -rf $$venv; \
+	  if ! $(MAKE) --no-print-directory $$venv/.installed-test VENV_PYTHON="$$python"; then \
+	    summary="$$summary\nPython $$full: FAILED to install into $$venv ($$python)"; failed=1; \
+	    continue; \
+	  fi; \
+	  echo "==> Unit tests (tests/) under Python $$full, in $$venv ($$python)"; \
+	  start=$$(date +%s); \
+	  if $$venv/bin/python -m pytest tests -p no:playwright; then result=passed; \
+	  else result=FAILED; failed=1; fi; \
+	  summary="$$summary\nPython $$full: $$result in $$(($$(date +%s) - start)) s, in $$venv ($$python)"; \
+	done; \
+	printf '==> The unit tests under each Python%b\n' "$$summary"; \
+	exit $$failed
 
 lint: $(VENV)/.installed-lint
 	$(BIN)/ruff check .

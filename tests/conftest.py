@@ -15,8 +15,15 @@ from loginflow.extensions import db
 from . import servers
 from .actions import register, sign_out
 
-#: The ``make_app`` fixture's type: builds an app with TestingConfig and settings changed.
+#: The ``make_app`` fixture's type: builds an app with a settings class and settings changed.
 MakeApp = Callable[..., Flask]
+
+
+def close_database(app: Flask) -> None:
+    """Close the app's database connections, which its pool would keep open until collected."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,26 +86,26 @@ def on_postgresql(
 def app() -> Iterator[Flask]:
     app = create_app(TestingConfig)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_database(app)
 
 
 @pytest.fixture
-def make_app() -> Iterator[Callable[..., Flask]]:
-    """Builds apps with TestingConfig and the given settings changed; cleans up after."""
+def make_app() -> Iterator[MakeApp]:
+    """Builds apps with ``config`` and the given settings changed; closes their databases after.
+
+    ``config`` is TestingConfig unless given; None is the class LOGINFLOW_CONFIG names.
+    """
     made: list[Flask] = []
 
-    def build(**settings: Any) -> Flask:
-        config = type("TweakedTestingConfig", (TestingConfig,), settings)
+    def build(config: type | None = TestingConfig, /, **settings: Any) -> Flask:
+        if settings:
+            config = type("TweakedConfig", (config,), settings)
         made.append(create_app(config))
         return made[-1]
 
     yield build
     for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        close_database(app)
 
 
 @pytest.fixture

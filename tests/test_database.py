@@ -8,6 +8,7 @@ import subprocess
 import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ def test_a_database_of_0_1_0_is_marked_as_revision_0001_and_keeps_everything(
     make_app: MakeApp, tmp_path: Path
 ) -> None:
     database_file = tmp_path / "site.sqlite"
-    with sqlite3.connect(database_file) as old:
+    with closing(sqlite3.connect(database_file)) as old:
         old.executescript(SCHEMA_0_1_0)
         old.execute(
             "INSERT INTO users VALUES (1, 'alice', ?, 1, '2026-01-01 00:00:00')",
@@ -162,6 +163,7 @@ def test_a_database_of_0_1_0_is_marked_as_revision_0001_and_keeps_everything(
             " 'password', '2026-11-01 00:00:00', 1, ?, ?, '2027-11-01 00:00:00')",
             (selector, hashlib.sha256(validator.encode()).hexdigest()),
         )
+        old.commit()
     app = database_app(make_app, f"sqlite:///{database_file}")
     assert revision(app) == "0001"
     flask_db(app, "upgrade")  # what make run and make serve do next
@@ -178,8 +180,9 @@ def test_a_database_of_someone_else_answers_503_and_says_so(
     make_app: MakeApp, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     database_file = tmp_path / "site.sqlite"
-    with sqlite3.connect(database_file) as other:
+    with closing(sqlite3.connect(database_file)) as other:
         other.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
+        other.commit()
     with caplog.at_level(logging.ERROR):
         app = database_app(make_app, f"sqlite:///{database_file}")
     assert caplog.messages == [

@@ -4,7 +4,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from loginflow import create_app, passwords
+from loginflow import passwords
 from loginflow.config import TestingConfig
 
 from .actions import PASSWORD, csrf_token, register
@@ -66,8 +66,8 @@ def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
 
 
 @pytest.fixture
-def failing_app() -> Flask:
-    app = create_app(TestingConfig)
+def failing_app(make_app: MakeApp) -> Flask:
+    app = make_app(TestingConfig)
     app.config["PROPAGATE_EXCEPTIONS"] = False  # behave as a deployed site, not a test harness
 
     @app.get("/boom")

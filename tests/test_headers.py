@@ -5,10 +5,10 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from loginflow import create_app
 from loginflow.config import ProductionConfig
 
 from .actions import register
+from .conftest import MakeApp
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",
@@ -93,12 +93,14 @@ def test_a_missing_static_file_is_a_page_never_cached(client: FlaskClient) -> No
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_only_production_sends_hsts(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_production_sends_hsts(
+    client: FlaskClient, make_app: MakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert "Strict-Transport-Security" not in client.get("/").headers
     monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
     monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", "sqlite://")
     monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["localhost"]')
-    production = create_app(ProductionConfig).test_client()
+    production = make_app(ProductionConfig).test_client()
     response = production.get("/", base_url="https://localhost")
     max_age = int(response.headers["Strict-Transport-Security"].removeprefix("max-age="))
     assert max_age >= 365 * 24 * 3600

@@ -82,24 +82,23 @@ def test_gunicorn_serves_pages_logs_each_request_and_stops_gracefully(tmp_path: 
         "LOGINFLOW_INSTANCE_PATH": str(tmp_path),
         "WEB_CONCURRENCY": "1",
     }
-    log = (tmp_path / "gunicorn.log").open("w+")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:loginflow.serving"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        page = _get_when_up(f"http://127.0.0.1:{port}/login")
-        assert page.status == 200
-        assert page.headers["Strict-Transport-Security"] == "max-age=63072000"
-        assert page.headers["Set-Cookie"].startswith("__Host-session=")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=40) == 0  # graceful: workers finish, then the master exits
-        log.seek(0)
-        output = log.read()
-        log.close()
+    with (tmp_path / "gunicorn.log").open("w+") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:loginflow.serving"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            page = _get_when_up(f"http://127.0.0.1:{port}/login")
+            assert page.status == 200
+            assert page.headers["Strict-Transport-Security"] == "max-age=63072000"
+            assert page.headers["Set-Cookie"].startswith("__Host-session=")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=40) == 0  # graceful: workers finish, then the master exits
+            log.seek(0)
+            output = log.read()
     assert '"GET /login HTTP/1.1" 200' in output  # the access log
     assert "Handling signal: term" in output
 

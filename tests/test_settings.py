@@ -16,6 +16,7 @@ from loginflow.config import DevelopmentConfig, ProductionConfig, TestingConfig
 from loginflow.settings import ConfigurationError, load_settings
 
 from .actions import PASSWORD, attributes, register, set_cookie, sign_in
+from .conftest import MakeApp
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,11 +38,13 @@ def test_flask_command_prints_one_line_when_the_key_is_missing(
     assert result.output == "Error: No secret key: set FLASK_SECRET_KEY to a long random string.\n"
 
 
-def test_production_uses_secure_host_only_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_uses_secure_host_only_cookies(
+    monkeypatch: pytest.MonkeyPatch, make_app: MakeApp
+) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
     monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", "sqlite://")
     monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["localhost"]')
-    app = create_app(ProductionConfig)
+    app = make_app(ProductionConfig)
     app.config["WTF_CSRF_ENABLED"] = False  # the cookies are under test here, not CSRF
     client = app.test_client()
     https = {"base_url": "https://localhost"}
@@ -59,9 +62,10 @@ def test_production_uses_secure_host_only_cookies(monkeypatch: pytest.MonkeyPatc
 
 def test_environment_sets_the_remember_duration_in_seconds(
     monkeypatch: pytest.MonkeyPatch,
+    make_app: MakeApp,
 ) -> None:
     monkeypatch.setenv("FLASK_REMEMBER_ME_DURATION", "120")
-    client = create_app(TestingConfig).test_client()
+    client = make_app(TestingConfig).test_client()
     register(client, "bob")
     response = sign_in(client, "bob", remember=True)
     assert attributes(set_cookie(response, "remember"))["max-age"] == "120"
@@ -78,9 +82,11 @@ def test_unusable_remember_duration_stops_the_start(
         create_app(TestingConfig)
 
 
-def test_loginflow_config_names_the_settings_class(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_loginflow_config_names_the_settings_class(
+    monkeypatch: pytest.MonkeyPatch, make_app: MakeApp
+) -> None:
     monkeypatch.setenv("LOGINFLOW_CONFIG", "TestingConfig")
-    assert create_app().config["TESTING"] is True
+    assert make_app(None).config["TESTING"] is True
     for name in ("NoSuchConfig", "timedelta", "secrets"):
         monkeypatch.setenv("LOGINFLOW_CONFIG", name)
         with pytest.raises(ConfigurationError, match=name):
@@ -98,12 +104,12 @@ def test_development_invents_a_private_key_once_and_keeps_it(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("config", [DevelopmentConfig, ProductionConfig])
 def test_outside_tests_passwords_are_stored_as_scrypt_hashes(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, config: type
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, config: type, make_app: MakeApp
 ) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
     monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["localhost"]')
     monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", f'"sqlite:///{tmp_path}/db.sqlite"')
-    app = create_app(config)
+    app = make_app(config)
     with app.test_request_context():
         stored = passwords.hash_password(PASSWORD)
     # Werkzeug's scrypt: n=2**15, r=8, p=1, about 32 MB and tens of milliseconds a check.
@@ -125,10 +131,10 @@ def test_outside_tests_passwords_are_stored_as_scrypt_hashes(
     ],
 )
 def test_durations_at_their_bounds_are_accepted(
-    monkeypatch: pytest.MonkeyPatch, key: str, value: str
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str, make_app: MakeApp
 ) -> None:
     monkeypatch.setenv(f"FLASK_{key}", value)
-    assert create_app(TestingConfig).config[key].total_seconds() == float(value)
+    assert make_app(TestingConfig).config[key].total_seconds() == float(value)
 
 
 @pytest.mark.parametrize(
@@ -185,10 +191,11 @@ def test_bad_value_stops_the_start_with_one_line_naming_it(
 
 def test_longest_idle_timeout_is_accepted_with_an_absolute_one_as_long(
     monkeypatch: pytest.MonkeyPatch,
+    make_app: MakeApp,
 ) -> None:
     monkeypatch.setenv("FLASK_SIGN_IN_IDLE_TIMEOUT", "2592000")
     monkeypatch.setenv("FLASK_SIGN_IN_ABSOLUTE_TIMEOUT", "2592000")
-    assert create_app(TestingConfig).config["SIGN_IN_IDLE_TIMEOUT"].days == 30
+    assert make_app(TestingConfig).config["SIGN_IN_IDLE_TIMEOUT"].days == 30
 
 
 @pytest.mark.parametrize(
@@ -214,10 +221,12 @@ def test_hash_methods_with_too_little_or_too_much_work_stop_the_start(
 @pytest.mark.parametrize(
     "method", ["scrypt", "scrypt:16384:8:1", "scrypt:65536:8:1", "pbkdf2:sha256:600000", "pbkdf2"]
 )
-def test_sound_hash_methods_are_accepted(monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+def test_sound_hash_methods_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, method: str, make_app: MakeApp
+) -> None:
     monkeypatch.setenv("FLASK_PASSWORD_HASH_METHOD", f'"{method}"')
     monkeypatch.setenv("FLASK_TESTING", "false")
-    assert create_app(TestingConfig).config["PASSWORD_HASH_METHOD"] == method
+    assert make_app(TestingConfig).config["PASSWORD_HASH_METHOD"] == method
 
 
 PRODUCTION_ENVIRONMENT = {
@@ -240,11 +249,11 @@ PRODUCTION_ENVIRONMENT = {
     ],
 )
 def test_production_promises_cannot_be_switched_off(
-    monkeypatch: pytest.MonkeyPatch, key: str, value: str
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str, make_app: MakeApp
 ) -> None:
     for name, setting in PRODUCTION_ENVIRONMENT.items():
         monkeypatch.setenv(name, setting)
-    assert create_app(ProductionConfig)  # as shipped, it starts
+    assert make_app(ProductionConfig)  # as shipped, it starts
     monkeypatch.setenv(f"FLASK_{key}", value)
     with pytest.raises(ConfigurationError, match=f"FLASK_{key} must"):
         create_app(ProductionConfig)
@@ -252,13 +261,14 @@ def test_production_promises_cannot_be_switched_off(
 
 def test_production_refuses_to_start_without_trusted_hosts(
     monkeypatch: pytest.MonkeyPatch,
+    make_app: MakeApp,
 ) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
     monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", "sqlite://")
     with pytest.raises(ConfigurationError, match="FLASK_TRUSTED_HOSTS"):
         create_app(ProductionConfig)
     monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["loginflow.example"]')
-    client = create_app(ProductionConfig).test_client()
+    client = make_app(ProductionConfig).test_client()
     forged = client.get("/", headers={"Host": "evil.example"}, base_url="https://evil.example")
     assert forged.status_code == 400
 
@@ -309,9 +319,10 @@ def test_processes_inventing_the_key_at_once_all_get_the_same_full_key(tmp_path:
 
 def test_sql_parameters_stay_hidden_whatever_engine_options_are_set(
     monkeypatch: pytest.MonkeyPatch,
+    make_app: MakeApp,
 ) -> None:
     monkeypatch.setenv("FLASK_SQLALCHEMY_ENGINE_OPTIONS", '{"pool_pre_ping": true}')
-    options = create_app(TestingConfig).config["SQLALCHEMY_ENGINE_OPTIONS"]
+    options = make_app(TestingConfig).config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options == {"pool_pre_ping": True, "hide_parameters": True}
 
 
@@ -359,11 +370,12 @@ def test_the_database_url_comes_from_flask_settings_or_database_url_with_psycopg
 
 def test_production_makes_https_links_and_trusts_no_proxy_unless_told(
     monkeypatch: pytest.MonkeyPatch,
+    make_app: MakeApp,
 ) -> None:
     monkeypatch.setenv("FLASK_SECRET_KEY", '"' + "k" * 64 + '"')
     monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["example.com"]')
     monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", '"sqlite://"')
-    app = create_app(ProductionConfig)
+    app = make_app(ProductionConfig)
     app.config["SERVER_NAME"] = "example.com"
     with app.app_context():
         assert url_for("account.show", _external=True) == "https://example.com/account"
