@@ -154,8 +154,11 @@ def test_unreachable_counters_refuse_password_forms_with_503_and_nothing_else(
         assert attempt.status_code == 503
         assert attempt.headers["Retry-After"] == "30"
         assert COUNTERS_UNAVAILABLE in attempt.text
+    data = {"username": "alice", "password": PASSWORD, "csrf_token": csrf_token(client, "/login")}
+    paused = client.post("/login", data=data, headers={"Referer": "http://localhost/login"})
+    assert '<a class="button" href="/login">Try again</a>' in paused.text  # back to the form
     assert client.get("/account").status_code == 302  # the right password did not sign in
-    assert caplog.messages.count("Throttle counters unavailable: ConnectionError") == 3
+    assert caplog.messages.count("Throttle counters unavailable: ConnectionError") == 4
     assert "Traceback" not in caplog.text
 
 

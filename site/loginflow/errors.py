@@ -65,8 +65,9 @@ def render_error(
         # An untrusted Host header leaves no URL adapter; paths do not depend on the host.
         request_ctx.url_adapter = current_app.url_map.bind("localhost")
     retry = None
-    # A refused form (expired, or throttled) links back to a fresh copy of itself.
-    if code in (400, 429) and request.method != "GET" and not isinstance(error, SecurityError):
+    # A refused form (expired, throttled, or the site briefly unable to take it) links back
+    # to a fresh copy of itself.
+    if code in (400, 429, 503) and request.method != "GET" and not isinstance(error, SecurityError):
         retry = referring_page()
     response = error.get_response()
     response.set_data(
