@@ -197,6 +197,67 @@ def test_in_force_and_timeout_agree(
         db.session.commit()
 
 
+# The finest step a stored time takes: a limit is tested on it and one step inside it.
+TICK = timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("times", "reason"),
+    [
+        ({"last_seen_at": NOW - IDLE}, "You were signed out after 30 minutes without activity."),
+        ({"last_seen_at": NOW - IDLE + TICK}, None),
+        ({"created_at": NOW - ABSOLUTE}, "You were signed out 12 hours after signing in."),
+        ({"created_at": NOW - ABSOLUTE + TICK}, None),
+        # Past the absolute timeout, a remember cookie keeps the sign-in up to its expiry.
+        ({"created_at": NOW - ABSOLUTE, "remember_expires_at": NOW + TICK}, None),
+        (
+            {"created_at": NOW - ABSOLUTE, "remember_expires_at": NOW},
+            "You were signed out 12 hours after signing in.",
+        ),
+    ],
+)
+def test_a_sign_in_is_over_exactly_at_its_limit(
+    app: Flask, times: dict[str, datetime], reason: str | None
+) -> None:
+    """At the limit, not a moment later: on the request and in the list of sign-ins alike."""
+    with app.app_context():
+        row = SignIn(
+            user=User(username="alice", password_hash="x"),
+            password_version=1,
+            **SignIn.new_session("password") | {"created_at": NOW, "last_seen_at": NOW} | times,
+        )
+        db.session.add(row)
+        db.session.commit()
+        listed = db.session.scalar(
+            select(SignIn.id).where(SignIn.id == row.id, sign_ins.in_force(NOW))
+        )
+        assert sign_ins.timeout(row, NOW) == reason
+        assert (listed is not None) == (reason is None)
+
+
+def test_purge_keeps_a_sign_in_revoked_exactly_that_long_ago(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sign_ins, "utcnow", lambda: NOW)
+    day = timedelta(days=1)
+    with app.app_context():
+        alice = User(username="alice", password_hash="x")
+        for revoked_at in (NOW - day, NOW - day - TICK):
+            times = {"created_at": NOW, "last_seen_at": NOW, "revoked_at": revoked_at}
+            db.session.add(
+                SignIn(user=alice, password_version=1, **SignIn.new_session("password") | times)
+            )
+        db.session.commit()
+        assert sign_ins.purge(day) == 1
+        assert db.session.scalars(select(SignIn.revoked_at)).all() == [NOW - day]
+
+
+def test_current_outside_a_sign_in_says_the_view_needs_login_required(app: Flask) -> None:
+    with app.test_request_context(), pytest.raises(RuntimeError) as error:
+        sign_ins.current()
+    assert str(error.value) == "Nobody is signed in: the view needs login_required."
+
+
 def test_browser_names_come_from_the_user_agent() -> None:
     assert sign_ins.browser_name("") == "Unknown browser"
     assert sign_ins.browser_name("curl/8.5.0") == "curl"
