@@ -1,5 +1,6 @@
 """Register, sign in and sign out, as the browser and the database see them."""
 
+import logging
 import time
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
 from .actions import PASSWORD, attributes, csrf_token, register, set_cookie, sign_in, sign_out
+from .test_security_log import security_lines
 
 
 def session_user(client: FlaskClient) -> str | None:
@@ -191,6 +193,17 @@ def test_sign_out_revokes_the_sign_in_and_clears_the_session(
     assert "httponly" in remember
     with app.app_context():
         assert all(row.revoked_at is not None for row in db.session.scalars(select(SignIn)))
+
+
+def test_sign_out_without_a_sign_in_signs_nobody_out_and_logs_no_name(
+    signed_up: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    # A signed-out browser posts the sign-out form, with a token from another of its forms.
+    response = signed_up.post("/logout", data={"csrf_token": csrf_token(signed_up)})
+    assert response.headers["Location"] == "/"
+    assert "You are signed out." in signed_up.get("/").text
+    assert security_lines(caplog) == [("sign_out", "-", "127.0.0.1")]
 
 
 def test_replayed_session_cookie_is_dead_after_sign_out(signed_up: FlaskClient, app: Flask) -> None:
