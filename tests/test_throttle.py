@@ -1,12 +1,17 @@
 """Throttling: failed sign-ins per username and per address, sign-ups per address."""
 
+import logging
 import re
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+
+from loginflow.throttle import Throttled, render_throttled
 
 from .actions import PASSWORD, csrf_token, register, sign_in
 from .conftest import MakeApp
+from .test_security_log import security_lines
 
 TOO_MANY = re.compile(r"Too many attempts\. Please try again in (\d+) (seconds|minutes)\.")
 
@@ -82,3 +87,34 @@ def test_limits_are_settings(make_app: MakeApp) -> None:
     client = make_app(THROTTLE_SIGN_IN_PER_USERNAME="2 per minute").test_client()
     register(client)
     assert [fail_sign_in(client) for _ in range(3)] == [422, 422, 429]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "wait"),
+    [(119, "119 seconds"), (120, "2 minutes"), (121, "3 minutes"), (3600, "60 minutes")],
+)
+def test_the_wait_is_told_in_seconds_under_two_minutes_then_in_minutes_rounded_up(
+    app: Flask, seconds: int, wait: str
+) -> None:
+    with app.test_request_context("/login", method="POST"):
+        response = render_throttled(Throttled(seconds))
+    assert response.status_code == 429
+    assert f"Too many attempts. Please try again in {wait}." in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == str(seconds)
+
+
+def test_a_sign_in_form_without_a_username_is_refused_like_any_other(
+    signed_up: FlaskClient,
+) -> None:
+    data = {"password": PASSWORD, "csrf_token": csrf_token(signed_up)}
+    assert signed_up.post("/login", data=data).status_code == 422
+
+
+def test_sign_ups_without_a_username_are_throttled_and_logged_without_a_name(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    data = {"password": PASSWORD, "confirm": PASSWORD, "csrf_token": csrf_token(client)}
+    codes = [client.post("/register", data=data).status_code for _ in range(11)]
+    assert codes == [422] * 10 + [429]
+    assert security_lines(caplog) == [("throttled", "-", "127.0.0.1")]
