@@ -1,6 +1,7 @@
 """The cookie lab: each Set-Cookie it sends and each session operation it makes."""
 
 import base64
+import html
 import json
 import re
 import zlib
@@ -293,6 +294,78 @@ def test_lab_shows_a_hostile_session_cookie_only_within_bounds(
     assert len(response.data) < 64 * 1024
     assert f"Not shown: {reason}" in response.text
     assert "Signature: <strong>does not match</strong>" in response.text
+
+
+def shown_session(page: str) -> str | None:
+    """The decoded session as the lab shows it, or None if it says why it shows none."""
+    shown = re.search(r'<pre class="json" aria-label="Session contents">(.*?)</pre>', page, re.S)
+    return html.unescape(shown.group(1)) if shown else None
+
+
+def not_shown_because(page: str) -> str | None:
+    reason = re.search(r"<p>Not shown: (.*?)\.</p>", page)
+    return html.unescape(reason.group(1)) if reason else None
+
+
+DEEPER = "its JSON nests deeper than 16 levels"
+NESTINGS = {
+    "16 levels": (b"[" * 16 + b"]" * 16, None),
+    "17 levels": (b"[" * 17 + b"]" * 17, DEEPER),
+    "brackets inside a string": (b'{"a": "' + b"[" * 20 + b'"}', None),
+    "brackets after an escaped quote": (b'{"a": "\\"' + b"[" * 20 + b'"}', None),
+    "17 levels after a string with an escape": (
+        b'["\\n", ' + b"[" * 16 + b"]" * 16 + b"]",
+        DEEPER,
+    ),
+    "17 levels past a closed list": (b"[" * 8 + b"[], " + b"[" * 9 + b"]" * 9 + b"]" * 8, DEEPER),
+    "many lists side by side": (b"[" + b", ".join([b"[[]]"] * 20) + b"]", None),
+}
+
+
+@pytest.mark.parametrize(("payload", "reason"), NESTINGS.values(), ids=NESTINGS.keys())
+def test_lab_counts_how_deeply_the_session_nests_outside_strings(
+    client: FlaskClient, payload: bytes, reason: str | None
+) -> None:
+    client.set_cookie("session", _unsigned(payload))
+    page = client.get("/cookies/").text
+    assert not_shown_because(page) == reason
+    if reason is None:
+        assert json.loads(shown_session(page)) == json.loads(payload)
+
+
+@pytest.mark.filterwarnings("ignore:The 'session' cookie is too large")
+def test_lab_reads_a_session_cookie_as_long_as_a_browser_keeps_and_no_longer(
+    client: FlaskClient,
+) -> None:
+    longest = _unsigned(b'{"a": "' + b"a" * 3060 + b'"}')
+    assert len(longest) == 4096
+    client.set_cookie("session", longest)
+    assert shown_session(client.get("/cookies/").text) == '{\n  "a": "' + "a" * 3060 + '"\n}'
+    client.set_cookie("session", longest + "y")
+    page = client.get("/cookies/").text
+    assert not_shown_because(page) == "it is longer than a browser keeps (4096 characters)"
+
+
+def test_lab_shows_a_session_up_to_16384_characters_of_indented_json(
+    app: Flask, client: FlaskClient
+) -> None:
+    # 2338 numbers, one a line under "a", indented by two spaces a level: 16384 characters.
+    longest = {"a": [0] * 2335 + [10, 10, 10]}
+    client.set_cookie("session", _unsigned(json.dumps(longest).encode(), compress=True))
+    shown = shown_session(client.get("/cookies/").text)
+    assert shown == json.dumps(longest, indent=2)
+    assert len(shown) == 16384
+    # One character more, in a cookie this site signed: Flask accepts it, the page shows none.
+    signed = app.session_interface.get_signing_serializer(app)
+    client.set_cookie("session", signed.dumps({"a": [0] * 2335 + [10, 10, 100]}))
+    page = client.get("/cookies/").text
+    assert not_shown_because(page) == "it is longer than this page shows (16384 characters)"
+    assert "Signature: valid. Flask accepted this session." in page
+
+
+def test_lab_shows_letters_of_any_language_as_they_are(client: FlaskClient) -> None:
+    post(client, "/cookies/note", note="café ☕ 日本")
+    assert '"note": "café ☕ 日本"' in shown_session(client.get("/cookies/").text)
 
 
 def test_lab_shows_a_lone_surrogate_escaped(client: FlaskClient) -> None:
