@@ -13,7 +13,7 @@ from flask import Flask
 from flask.cli import cli
 
 from config import DevelopmentConfig, ProductionConfig, TestingConfig
-from loginflow import create_app, passwords
+from loginflow import create_app, passwords, settings
 from loginflow.settings import ConfigurationError, load_settings
 
 from .actions import PASSWORD, attributes, register, set_cookie, sign_in
@@ -95,6 +95,21 @@ def test_development_invents_a_private_key_once_and_keeps_it(tmp_path: Path) -> 
     assert len(first.config["SECRET_KEY"]) == 64
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_development_makes_the_instance_folder_with_its_parents_for_the_key(
+    tmp_path: Path,
+) -> None:
+    instance = tmp_path / "new" / "instance"
+    load_settings(Flask("a", instance_path=str(instance)), DevelopmentConfig)
+    assert len((instance / "secret_key").read_text()) == 64
+
+
+def test_a_development_key_file_of_the_shortest_key_allowed_is_used(tmp_path: Path) -> None:
+    _private_file(tmp_path / "secret_key", b"k" * 32)
+    app = Flask("a", instance_path=str(tmp_path))
+    load_settings(app, DevelopmentConfig)
+    assert app.config["SECRET_KEY"] == "k" * 32
 
 
 @pytest.mark.parametrize("config", [DevelopmentConfig, ProductionConfig])
@@ -197,6 +212,9 @@ def test_longest_idle_timeout_is_accepted_with_an_absolute_one_as_long(
         "pbkdf2:sha256:50000000",
         "md5",
         "scrypt:x",
+        # Python's int() would read these as 1024 and 1: a sign hides no small number.
+        "scrypt:+1024",
+        "pbkdf2:sha256:+1",
     ],
 )
 def test_hash_methods_with_too_little_or_too_much_work_stop_the_start(
@@ -217,6 +235,17 @@ def test_sound_hash_methods_are_accepted(monkeypatch: pytest.MonkeyPatch, method
     assert create_app(TestingConfig).config["PASSWORD_HASH_METHOD"] == method
 
 
+def test_the_most_pbkdf2_iterations_allowed_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Werkzeug is not asked to hash with it: ten million rounds take seconds.
+    monkeypatch.setattr(settings, "_werkzeug_hashes_with", lambda method: True)
+    monkeypatch.setenv("FLASK_TESTING", "false")
+    monkeypatch.setenv("FLASK_PASSWORD_HASH_METHOD", '"pbkdf2:sha256:10000000"')
+    assert create_app(TestingConfig).config["PASSWORD_HASH_METHOD"] == "pbkdf2:sha256:10000000"
+    monkeypatch.setenv("FLASK_PASSWORD_HASH_METHOD", '"pbkdf2:sha256:10000001"')
+    with pytest.raises(ConfigurationError, match="FLASK_PASSWORD_HASH_METHOD must be"):
+        create_app(TestingConfig)
+
+
 PRODUCTION_ENVIRONMENT = {
     "FLASK_SECRET_KEY": "k" * 64,
     "FLASK_SQLALCHEMY_DATABASE_URI": "sqlite://",
@@ -225,26 +254,27 @@ PRODUCTION_ENVIRONMENT = {
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
+    ("key", "value", "must"),
     [
-        ("SESSION_COOKIE_SECURE", "false"),
-        ("WTF_CSRF_ENABLED", "false"),
-        ("DEBUG", "true"),
-        ("TESTING", "true"),
-        ("PROPAGATE_EXCEPTIONS", "true"),
-        ("SESSION_COOKIE_NAME", '"session"'),
-        ("REMEMBER_ME_COOKIE_NAME", '"remember"'),
+        ("SESSION_COOKIE_SECURE", "false", "must be true"),
+        ("WTF_CSRF_ENABLED", "false", "must be true"),
+        ("DEBUG", "true", "must be false"),
+        ("TESTING", "true", "must be false"),
+        ("PROPAGATE_EXCEPTIONS", "true", "must be unset"),
+        ("SESSION_COOKIE_NAME", '"session"', "must begin with __Host-"),
+        ("REMEMBER_ME_COOKIE_NAME", '"remember"', "must begin with __Host-"),
     ],
 )
 def test_production_promises_cannot_be_switched_off(
-    monkeypatch: pytest.MonkeyPatch, key: str, value: str
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str, must: str
 ) -> None:
     for name, setting in PRODUCTION_ENVIRONMENT.items():
         monkeypatch.setenv(name, setting)
     assert create_app(ProductionConfig)  # as shipped, it starts
     monkeypatch.setenv(f"FLASK_{key}", value)
-    with pytest.raises(ConfigurationError, match=f"FLASK_{key} must"):
+    with pytest.raises(ConfigurationError) as refused:
         create_app(ProductionConfig)
+    assert str(refused.value) == f"FLASK_{key} {must} in production."
 
 
 def test_production_refuses_to_start_without_trusted_hosts(
