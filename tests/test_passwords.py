@@ -42,6 +42,14 @@ def test_hard_to_guess_passwords_are_accepted(client: FlaskClient, password: str
     assert register(client, "alice", password).status_code == 302
 
 
+@pytest.mark.parametrize("password", [PASSWORD, "", "not anyone's password"])
+def test_no_password_matches_a_missing_hash_not_even_the_dummys_own(
+    app: Flask, password: str
+) -> None:
+    with app.app_context():
+        assert passwords.verify_password(None, password) is False
+
+
 def test_strength_is_judged_on_a_bounded_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = []
     monkeypatch.setattr(passwords, "zxcvbn", lambda pw, inputs: seen.append(pw) or _Strong())
