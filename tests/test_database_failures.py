@@ -113,6 +113,20 @@ def test_refused_write_gives_the_503_page_and_no_cookie_for_the_rolled_back_row(
     assert client.get("/account").status_code == 200
 
 
+def test_refused_write_of_a_signed_in_browser_gets_the_503_page_without_a_sign_out_button(
+    file_app: Flask, database_file: Path
+) -> None:
+    client = file_app.test_client()
+    register(client)
+    token = csrf_token(client, "/")
+    with write_locked(database_file):
+        response = client.post("/logout", data={"csrf_token": token})  # the revocation fails
+    assert response.status_code == 503
+    assert UNAVAILABLE in response.text
+    assert "Signed in as" not in response.text  # a Sign out button would only fail again
+    assert client.get("/account").status_code == 200  # still signed in
+
+
 def test_refused_registration_gives_the_503_page_and_creates_nobody(
     file_app: Flask, database_file: Path
 ) -> None:
