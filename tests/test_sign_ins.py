@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from loginflow import sign_ins
 from loginflow.extensions import db
@@ -235,6 +235,34 @@ def test_a_sign_in_is_over_exactly_at_its_limit(
         assert (listed is not None) == (reason is None)
 
 
+@pytest.mark.parametrize(
+    ("idle", "seen_ago", "written"),
+    [
+        # A minute, or a tenth of a shorter idle timeout, since it was last written: write.
+        (IDLE, timedelta(minutes=1), True),
+        (IDLE, timedelta(minutes=1) - TICK, False),
+        (timedelta(seconds=100), timedelta(seconds=10), True),
+        (timedelta(seconds=100), timedelta(seconds=10) - TICK, False),
+    ],
+)
+def test_last_seen_is_written_once_its_resolution_has_passed_to_the_microsecond(
+    make_app: MakeApp,
+    monkeypatch: pytest.MonkeyPatch,
+    idle: timedelta,
+    seen_ago: timedelta,
+    written: bool,
+) -> None:
+    app = make_app(SIGN_IN_IDLE_TIMEOUT=idle)
+    client = app.test_client()
+    register(client)
+    monkeypatch.setattr(sign_ins, "utcnow", lambda: NOW)
+    with app.app_context():
+        db.session.execute(update(SignIn).values(created_at=NOW, last_seen_at=NOW - seen_ago))
+        db.session.commit()
+    assert client.get("/account").status_code == 200
+    assert the_sign_in(app).last_seen_at == (NOW if written else NOW - seen_ago)
+
+
 def test_purge_keeps_a_sign_in_revoked_exactly_that_long_ago(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,6 +284,12 @@ def test_current_outside_a_sign_in_says_the_view_needs_login_required(app: Flask
     with app.test_request_context(), pytest.raises(RuntimeError) as error:
         sign_ins.current()
     assert str(error.value) == "Nobody is signed in: the view needs login_required."
+
+
+def test_a_user_outside_a_sign_in_has_no_session_id(app: Flask) -> None:
+    with pytest.raises(RuntimeError) as error:
+        User(username="alice", password_hash="x").get_id()
+    assert str(error.value) == "A User gets an id for the session only through a SignIn."
 
 
 def test_browser_names_come_from_the_user_agent() -> None:
