@@ -386,6 +386,23 @@ def test_lab_never_inflates_an_unsigned_cookie_to_check_its_signature(
     assert inflated == []  # itsdangerous inflates whole only after a valid signature
 
 
+def test_lab_says_what_each_of_its_own_cookies_is_for(client: FlaskClient) -> None:
+    register(client)
+    sign_in(client, remember=True)
+    save_theme(client, "dark")
+    client.set_cookie("tracker", "t")
+    page = client.get("/cookies/").text
+    purposes = dict(
+        re.findall(r"<tr><td><code>(\w+)</code></td><td>.*?</td><td>([^<]*)</td></tr>", page)
+    )
+    assert purposes == {
+        "session": "Flask&#39;s session: your sign-in, freshness and CSRF token.",
+        "remember": "Remember me: brings a sign-in back after a restart.",
+        "theme": "Your theme preference, set in this lab.",
+        "tracker": "Not set by this site.",
+    }
+
+
 def test_lab_shortens_cookies_it_did_not_set(client: FlaskClient) -> None:
     client.set_cookie("tracker", "t" * 4000)
     page = client.get("/cookies/").text
