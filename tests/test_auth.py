@@ -174,6 +174,18 @@ def test_signed_in_visit_to_login_goes_to_the_account(client: FlaskClient) -> No
     assert client.get("/login").headers["Location"] == "/account"
 
 
+def test_a_user_agent_longer_than_its_column_is_stored_cut_to_fit(
+    signed_up: FlaskClient, app: Flask
+) -> None:
+    long_agent = "Mozilla/5.0 " + "x" * 600
+    signed_up.environ_base["HTTP_USER_AGENT"] = long_agent
+    assert sign_in(signed_up).status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(SignIn.user_agent).order_by(SignIn.id.desc()))
+    # PostgreSQL would refuse a longer one; SQLite would keep it.
+    assert stored == long_agent[: SignIn.__table__.c.user_agent.type.length]
+
+
 def test_sign_out_revokes_the_sign_in_and_clears_the_session(
     signed_up: FlaskClient, app: Flask
 ) -> None:
