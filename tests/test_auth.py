@@ -105,6 +105,8 @@ def test_session_holds_the_sign_in_id_and_freshness_only(
     with app.app_context():
         row = db.session.scalar(select(SignIn).where(SignIn.revoked_at.is_(None)))
     assert contents["_user_id"] == row.session_token  # the SignIn's token, not the user's id
+    # Short enough for its column, which PostgreSQL enforces (SQLite does not).
+    assert len(row.session_token) <= SignIn.__table__.c.session_token.type.length
     assert contents["_fresh"] is True
     assert abs(contents["_fresh_at"] - time.time()) < 5  # when the password was typed
     assert set(contents) <= {"_user_id", "_fresh", "_fresh_at", "_id", "csrf_token", "_flashes"}

@@ -1,7 +1,9 @@
 """Sign-ins that end on the server: idle and absolute timeouts, and what "in force" means."""
 
 import logging
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -9,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select, text, update
 
 from loginflow import sign_ins
 from loginflow.extensions import db
@@ -284,6 +286,32 @@ def test_current_outside_a_sign_in_says_the_view_needs_login_required(app: Flask
     with app.test_request_context(), pytest.raises(RuntimeError) as error:
         sign_ins.current()
     assert str(error.value) == "Nobody is signed in: the view needs login_required."
+
+
+@pytest.fixture
+def server_nine_hours_ahead_of_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "JST-9")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_nine_hours_ahead_of_utc")
+def test_times_are_stored_in_utc_whatever_the_servers_time_zone(app: Flask) -> None:
+    tokyo = NOW.astimezone(timezone(timedelta(hours=9)))  # the same moment, 21:00 there
+    with app.app_context():
+        row = SignIn(
+            user=User(username="alice", password_hash="x"),
+            password_version=1,
+            **SignIn.new_session("password") | {"last_seen_at": tokyo},
+        )
+        db.session.add(row)
+        db.session.commit()
+        stored = db.session.execute(text("SELECT last_seen_at FROM sign_ins")).scalar()
+        db.session.expire_all()
+        assert stored.startswith("2026-06-01 12:00:00")
+        assert db.session.scalar(select(SignIn.last_seen_at)) == NOW
 
 
 def test_a_user_outside_a_sign_in_has_no_session_id(app: Flask) -> None:
