@@ -110,6 +110,16 @@ def test_lab_reads_the_theme_cookie_back(client: FlaskClient) -> None:
     )
 
 
+def checked_theme(page: str) -> list[str]:
+    return re.findall(r'<input checked id="theme-\d" name="theme"[^>]* value="(\w+)"', page)
+
+
+def test_the_theme_form_starts_at_the_theme_in_use(client: FlaskClient) -> None:
+    assert checked_theme(client.get("/cookies/").text) == ["light"]  # no cookie yet
+    save_theme(client, "dark")
+    assert checked_theme(client.get("/cookies/").text) == ["dark"]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
