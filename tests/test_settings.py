@@ -88,6 +88,64 @@ def test_loginflow_config_names_the_settings_class(monkeypatch: pytest.MonkeyPat
             create_app()
 
 
+def test_without_loginflow_config_the_site_runs_as_development(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("LOGINFLOW_CONFIG", raising=False)
+    load_settings(Flask("a", instance_path=str(tmp_path)), None)
+    assert (tmp_path / "secret_key").exists()  # development's invented key
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "REMEMBER_ME_DURATION",
+            "59",
+            "FLASK_REMEMBER_ME_DURATION must be a number of seconds from 60 to 34560000.",
+        ),
+        (
+            "MAX_CONTENT_LENGTH",
+            "1023",
+            "FLASK_MAX_CONTENT_LENGTH must be a whole number from 1024 to 16777216.",
+        ),
+        (
+            "MAX_CONTENT_LENGTH",
+            "16777217",
+            "FLASK_MAX_CONTENT_LENGTH must be a whole number from 1024 to 16777216.",
+        ),
+        ("RATELIMIT_ENABLED", '"no"', "FLASK_RATELIMIT_ENABLED must be true or false, not 'no'."),
+        (
+            "THROTTLE_REGISTER_PER_ADDRESS",
+            "5",
+            "FLASK_THROTTLE_REGISTER_PER_ADDRESS must be a limit such as '5 per minute'.",
+        ),
+    ],
+)
+def test_a_bad_value_is_told_with_what_would_do(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(f"FLASK_{key}", value)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(TestingConfig)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("MAX_CONTENT_LENGTH", "1024"),
+        ("MAX_CONTENT_LENGTH", "16777216"),
+        ("THROTTLE_SIGN_IN_PER_USERNAME", '"1 per minute"'),
+    ],
+)
+def test_values_at_the_edge_of_what_is_allowed_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str
+) -> None:
+    monkeypatch.setenv(f"FLASK_{key}", value)
+    assert str(create_app(TestingConfig).config[key]) == value.strip('"')
+
+
 def test_development_invents_a_private_key_once_and_keeps_it(tmp_path: Path) -> None:
     first, second = Flask("a", instance_path=str(tmp_path)), Flask("b", instance_path=str(tmp_path))
     load_settings(first, DevelopmentConfig)
@@ -169,6 +227,8 @@ def test_durations_at_their_bounds_are_accepted(
         ("RATELIMIT_ENABLED", '"no"'),
         ("TRUSTED_HOSTS", '"example.com"'),
         ("TRUSTED_HOSTS", "[]"),
+        ("TRUSTED_HOSTS", '["example.com", ""]'),
+        ("TRUSTED_HOSTS", '["example.com", 1]'),
         ("SECRET_KEY", '"short"'),
         ("SECRET_KEY", '"' + "k" * 31 + '"'),
         ("SECRET_KEY", "1" * 64),  # read as a number
