@@ -20,6 +20,7 @@ CSP_DIRECTIVES = [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
+    "img-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
@@ -79,6 +80,16 @@ def test_static_files_are_linked_by_version_and_kept_for_a_year(client: FlaskCli
     plain = client.get("/static/style.css")
     assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
     plain.close()
+
+
+def test_a_versioned_file_revalidated_is_kept_for_a_year_again(client: FlaskClient) -> None:
+    link = re.search(r'href="(/static/style\.css\?v=[0-9a-f]{12})"', client.get("/").text)
+    first = client.get(link.group(1))
+    first.close()
+    again = client.get(link.group(1), headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again.close()
 
 
 def test_a_wrong_version_is_not_kept_for_a_year(client: FlaskClient) -> None:
