@@ -346,6 +346,16 @@ def test_a_failing_database_gets_one_line_without_the_statements_values(
     )
 
 
+def test_a_piped_line_is_read_only_one_character_beyond_the_longest_that_can_hold_a_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The longest such line: a byte-order mark, 128 characters and "\r\n", 131 in all.
+    stdin = io.StringIO("x" * 1_000_000, newline="\n")
+    monkeypatch.setattr("sys.stdin", stdin)
+    cli._read_new_password()
+    assert stdin.tell() == 132
+
+
 def test_a_windows_line_ending_is_not_part_of_the_password(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -369,6 +379,7 @@ LONGEST = (PASSWORD + " ") * 4 + "x" * 12
         # length rule (then create-user's form) or for its "\r", never cut to 128 characters.
         (f"\ufeff{LONGEST}y\n", (f"{LONGEST}y", f"{LONGEST}y")),
         (f"{LONGEST}\ry\n", "Error: The password must not hold control characters."),
+        (f"\ufeff{LONGEST}\ry\n", "Error: The password must not hold control characters."),
         (f"\ufeff{LONGEST}\r\n", (LONGEST, LONGEST)),
         (f"{PASSWORD}\udcff\n", "Error: The password must be text in the terminal's encoding."),
     ],
