@@ -2,11 +2,14 @@
 
 import logging
 import re
+import time
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from loginflow import throttle
 from loginflow.throttle import Throttled, render_throttled
 
 from .actions import PASSWORD, csrf_token, register, sign_in
@@ -91,7 +94,14 @@ def test_limits_are_settings(make_app: MakeApp) -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "wait"),
-    [(119, "119 seconds"), (120, "2 minutes"), (121, "3 minutes"), (3600, "60 minutes")],
+    [
+        (1, "1 second"),
+        (2, "2 seconds"),
+        (119, "119 seconds"),
+        (120, "2 minutes"),
+        (121, "3 minutes"),
+        (3600, "60 minutes"),
+    ],
 )
 def test_the_wait_is_told_in_seconds_under_two_minutes_then_in_minutes_rounded_up(
     app: Flask, seconds: int, wait: str
@@ -118,3 +128,17 @@ def test_sign_ups_without_a_username_are_throttled_and_logged_without_a_name(
     codes = [client.post("/register", data=data).status_code for _ in range(11)]
     assert codes == [422] * 10 + [429]
     assert security_lines(caplog) == [("throttled", "-", "127.0.0.1")]
+
+
+def test_the_wait_is_at_least_a_second_even_as_the_window_ends(
+    signed_up: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(5):
+        fail_sign_in(signed_up)
+    # The throttle's own clock reads a moment past the window's end: nothing left to wait.
+    later = time.time() + 3600
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: later))
+    response = sign_in(signed_up)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert "Too many attempts. Please try again in 1 second." in response.text
