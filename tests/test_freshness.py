@@ -1,6 +1,7 @@
 """A fresh sign-in: the password typed in this browser session, less than FRESH_FOR ago."""
 
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -64,6 +65,19 @@ def test_a_fresh_session_that_does_not_say_when_is_fresh_no_more(signed_in: Flas
         del session["_fresh_at"]  # as Flask-Login alone marks a session fresh
     assert "No: you typed your password" in signed_in.get("/account").text
     assert session_of(signed_in)["_fresh"] is False
+
+
+def test_a_file_fetched_while_the_session_goes_stale_sets_no_cookie(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    """A file may be kept by caches shared between people: it must never carry a cookie."""
+    link = re.search(r'href="(/static/style\.css\?v=\w+)"', signed_in.get("/account").text)
+    go_stale(signed_in, app)
+    response = signed_in.get(link.group(1))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    response.close()
+    assert "No: you typed your password" in signed_in.get("/account").text
 
 
 def test_fresh_for_is_a_setting(make_app: MakeApp) -> None:

@@ -58,6 +58,7 @@ def test_idle_sign_in_is_revoked_and_the_page_says_why(
     assert flashes(page) == [
         "You were signed out after 30 minutes without activity. Please sign in again."
     ]
+    assert '<p class="flash flash-info" role="status">You were signed out' in page
     assert ("session_timeout", "alice", "127.0.0.1") in security_lines(caplog)
     with signed_in.session_transaction() as session:
         assert "_user_id" not in session
@@ -73,6 +74,20 @@ def test_sign_in_is_revoked_twelve_hours_after_the_password(
         "You were signed out 12 hours after signing in. Please sign in again."
     ]
     assert the_sign_in(app).revoked_at is not None
+
+
+def test_a_timed_out_browser_still_gets_the_pages_files_and_then_the_reason(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    age_sign_in(app, last_seen_at=IDLE)
+    response = signed_in.get("/static/style.css")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers  # a file may be kept by a shared cache
+    response.close()
+    assert signed_in.get("/account").headers["Location"] == "/login?next=/account"
+    assert flashes(signed_in.get("/login").text) == [
+        "You were signed out after 30 minutes without activity. Please sign in again."
+    ]
 
 
 def test_copied_session_cookie_stops_working_when_its_sign_in_times_out(
