@@ -138,10 +138,10 @@ def test_bad_theme_choice_is_refused_with_a_message(
 
 
 def test_note_is_set_read_with_a_default_and_popped(client: FlaskClient) -> None:
-    assert "(no note yet)" in client.get("/cookies/").text
+    assert '<q class="note">(no note yet)</q>' in client.get("/cookies/").text
     post(client, "/cookies/note", note="buy milk")
     assert session_contents(client)["note"] == "buy milk"
-    assert "buy milk" in client.get("/cookies/").text
+    assert '<q class="note">buy milk</q>' in client.get("/cookies/").text
     post(client, "/cookies/note/remove")
     assert "note" not in session_contents(client)
     # pop with a default: removing twice is not an error.
@@ -400,7 +400,7 @@ def test_lab_says_what_each_of_its_own_cookies_is_for(client: FlaskClient) -> No
     register(client)
     sign_in(client, remember=True)
     save_theme(client, "dark")
-    client.set_cookie("tracker", "t")
+    client.set_cookie("analytics_visitor", "t")
     page = client.get("/cookies/").text
     purposes = dict(
         re.findall(r"<tr><td><code>(\w+)</code></td><td>.*?</td><td>([^<]*)</td></tr>", page)
@@ -409,7 +409,7 @@ def test_lab_says_what_each_of_its_own_cookies_is_for(client: FlaskClient) -> No
         "session": "Flask&#39;s session: your sign-in, freshness and CSRF token.",
         "remember": "Remember me: brings a sign-in back after a restart.",
         "theme": "Your theme preference, set in this lab.",
-        "tracker": "Not set by this site.",
+        "analytics_visitor": "Not set by this site.",  # its name shown whole
     }
 
 
@@ -418,6 +418,11 @@ def test_lab_shortens_cookies_it_did_not_set(client: FlaskClient) -> None:
     page = client.get("/cookies/").text
     assert "t" * 64 + "…" in page
     assert "t" * 65 not in page
+
+
+def test_lab_shows_a_cookie_of_the_longest_length_shown_whole(client: FlaskClient) -> None:
+    client.set_cookie("tracker", "t" * 64)
+    assert "<code>" + "t" * 64 + "</code>" in client.get("/cookies/").text
 
 
 def test_lab_lists_a_bounded_number_of_cookies_its_own_first(client: FlaskClient) -> None:
