@@ -1,5 +1,6 @@
 """Choosing and checking settings: environment overrides, secret keys, durations."""
 
+import json
 import sqlite3
 import stat
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.cli import cli
 
+import loginflow
 from config import DevelopmentConfig, ProductionConfig, TestingConfig
 from loginflow import create_app, passwords, settings
 from loginflow.settings import ConfigurationError, load_settings
@@ -69,7 +71,8 @@ def test_environment_sets_the_remember_duration_in_seconds(
 
 
 @pytest.mark.parametrize(
-    "value", ['"two weeks"', "0", "-5", "true", "0.5", "1e12", "NaN", "Infinity", "1e400", "[]"]
+    "value",
+    ['"two weeks"', "0", "-5", "true", "0.5", "1e12", "1e300", "NaN", "Infinity", "1e400", "[]"],
 )
 def test_unusable_remember_duration_stops_the_start(
     monkeypatch: pytest.MonkeyPatch, value: str
@@ -120,6 +123,48 @@ def test_without_loginflow_config_the_site_runs_as_development(
             "5",
             "FLASK_THROTTLE_REGISTER_PER_ADDRESS must be a limit such as '5 per minute'.",
         ),
+        (
+            "SIGN_IN_IDLE_TIMEOUT",
+            "43201",
+            "FLASK_SIGN_IN_IDLE_TIMEOUT must not be longer than FLASK_SIGN_IN_ABSOLUTE_TIMEOUT.",
+        ),
+        (
+            "SESSION_COOKIE_SAMESITE",
+            '"None"',
+            "FLASK_SESSION_COOKIE_SAMESITE must be Lax or Strict.",
+        ),
+        (
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            '"pool_size=5"',
+            "FLASK_SQLALCHEMY_ENGINE_OPTIONS must be a JSON object.",
+        ),
+        (
+            "SQLALCHEMY_DATABASE_URI",
+            '"nosuch://user:secret@host/db"',
+            "FLASK_SQLALCHEMY_DATABASE_URI or FLASK_SQLALCHEMY_ENGINE_OPTIONS cannot be used "
+            "(NoSuchModuleError).",
+        ),
+        (
+            "TRUSTED_HOSTS",
+            "[]",
+            "FLASK_TRUSTED_HOSTS must list the site's host names, e.g. '[\"example.com\"]'.",
+        ),
+        (
+            "PASSWORD_HASH_METHOD",
+            '"md5"',
+            "FLASK_PASSWORD_HASH_METHOD must be scrypt (n from 2**14, at most 64 MB a hash) "
+            "or pbkdf2 with 600000 to 10000000 iterations.",
+        ),
+        (
+            "SECRET_KEY",
+            "1" * 64,
+            "FLASK_SECRET_KEY must be a string (quote it if it is all digits)",
+        ),
+        (
+            "SECRET_KEY_FALLBACKS",
+            '"' + "k" * 64 + '"',
+            "FLASK_SECRET_KEY_FALLBACKS must be a list of old keys, e.g. '[\"<old key>\"]'",
+        ),
     ],
 )
 def test_a_bad_value_is_told_with_what_would_do(
@@ -137,13 +182,15 @@ def test_a_bad_value_is_told_with_what_would_do(
         ("MAX_CONTENT_LENGTH", "1024"),
         ("MAX_CONTENT_LENGTH", "16777216"),
         ("THROTTLE_SIGN_IN_PER_USERNAME", '"1 per minute"'),
+        ("SESSION_COOKIE_SAMESITE", '"Strict"'),
+        ("SECRET_KEY_FALLBACKS", '["' + "k" * 32 + '"]'),
     ],
 )
 def test_values_at_the_edge_of_what_is_allowed_are_accepted(
     monkeypatch: pytest.MonkeyPatch, key: str, value: str
 ) -> None:
     monkeypatch.setenv(f"FLASK_{key}", value)
-    assert str(create_app(TestingConfig).config[key]) == value.strip('"')
+    assert create_app(TestingConfig).config[key] == json.loads(value)
 
 
 def test_development_invents_a_private_key_once_and_keeps_it(tmp_path: Path) -> None:
@@ -428,3 +475,27 @@ def test_a_database_made_by_an_earlier_version_stops_the_start_and_says_what_it_
         "The database was made by an earlier version of loginflow (it lacks "
         "users.password_version): move it away to start afresh."
     )
+
+
+def test_a_database_lacking_several_columns_is_told_with_each_of_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    database = tmp_path / "old.sqlite"
+    with sqlite3.connect(database) as old:
+        old.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, username, password_hash)")
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", f'"sqlite:///{database}"')
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(TestingConfig)
+    assert "(it lacks users.password_version, users.created_at)" in str(refused.value)
+
+
+def test_development_keeps_its_key_and_database_in_instance_beside_site(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(loginflow, "PROJECT_ROOT", tmp_path)  # a copy of the project there
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    create_app(DevelopmentConfig)
+    assert sorted(p.name for p in (tmp_path / "instance").iterdir()) == [
+        "loginflow.sqlite",
+        "secret_key",
+    ]
