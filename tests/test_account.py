@@ -2,6 +2,7 @@
 
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -92,6 +93,31 @@ def test_account_lists_every_live_sign_in_newest_first(
     assert ">End</button>" not in laptop_row
 
 
+@pytest.mark.parametrize(
+    ("phone_before_laptop", "listed"),
+    [
+        # Listed by when each signed in, as the page shows it, whatever order they were stored in.
+        (timedelta(hours=1), ["Chrome on Linux", "Mobile Safari on iOS"]),
+        # Signed in at the same moment: the later one first.
+        (timedelta(0), ["Mobile Safari on iOS", "Chrome on Linux"]),
+    ],
+)
+def test_sign_ins_are_listed_by_when_they_signed_in(
+    app: Flask,
+    laptop: FlaskClient,
+    phone: FlaskClient,
+    phone_before_laptop: timedelta,
+    listed: list[str],
+) -> None:
+    with app.app_context():
+        laptop_row, phone_row = db.session.scalars(select(SignIn).order_by(SignIn.id))
+        phone_row.created_at = laptop_row.created_at - phone_before_laptop
+        db.session.commit()
+    page = laptop.get("/account").text
+    table = page[page.index("Where you're signed in") :]
+    assert re.findall(r'<th scope="row"[^>]*>([^<]+)<', table) == listed
+
+
 def test_ended_and_timed_out_sign_ins_are_not_listed(
     app: Flask, laptop: FlaskClient, phone: FlaskClient
 ) -> None:
@@ -173,6 +199,19 @@ def test_sign_out_everywhere_else_keeps_only_this_browser(
     assert [row.user_agent for row in live_rows(app)] == [laptop.environ_base["HTTP_USER_AGENT"]]
 
 
+@pytest.mark.parametrize(
+    ("others", "said"),
+    [(0, "Signed out of 0 other browsers."), (1, "Signed out of 1 other browser.")],
+)
+def test_sign_out_everywhere_else_counts_the_browsers_in_words(
+    app: Flask, laptop: FlaskClient, others: int, said: str
+) -> None:
+    for _ in range(others):
+        sign_in(browser(app, SAFARI_ON_IOS))
+    post_from(laptop, "/account/sign-out-everywhere-else")
+    assert flashes(laptop.get("/account").text) == [f"{said} This browser stays signed in."]
+
+
 def test_sign_out_everywhere_ends_this_browser_too(
     app: Flask, laptop: FlaskClient, phone: FlaskClient
 ) -> None:
@@ -231,8 +270,11 @@ def test_password_change_signs_out_every_other_browser_and_starts_this_one_anew(
     other = app.test_client()
     assert sign_in(other).status_code == 422
     assert sign_in(other, password=NEW_PASSWORD).status_code == 302
-    events = [event for event, *_ in security_lines(caplog)]
-    assert events[:3] == ["sign_ins_ended", "password_changed", "sign_in"]
+    assert security_lines(caplog)[:3] == [
+        ("sign_ins_ended", "alice", "127.0.0.1"),
+        ("password_changed", "alice", "127.0.0.1"),
+        ("sign_in", "alice", "127.0.0.1"),
+    ]
 
 
 def test_password_change_gives_a_remembered_browser_a_new_remember_cookie(

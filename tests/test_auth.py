@@ -1,5 +1,6 @@
 """Register, sign in and sign out, as the browser and the database see them."""
 
+import logging
 import re
 import time
 from datetime import timedelta
@@ -23,6 +24,7 @@ from .actions import (
     sign_out,
     sql_statements,
 )
+from .test_security_log import security_lines
 
 
 def session_user(client: FlaskClient) -> str | None:
@@ -113,6 +115,8 @@ def test_session_holds_the_sign_in_id_and_freshness_only(
     with app.app_context():
         row = db.session.scalar(select(SignIn).where(SignIn.revoked_at.is_(None)))
     assert contents["_user_id"] == row.session_token  # the SignIn's token, not the user's id
+    # Short enough for its column, which PostgreSQL enforces (SQLite does not).
+    assert len(row.session_token) <= SignIn.__table__.c.session_token.type.length
     assert contents["_fresh"] is True
     assert abs(contents["_fresh_at"] - time.time()) < 5  # when the password was typed
     assert set(contents) <= {"_user_id", "_fresh", "_fresh_at", "_id", "csrf_token", "_flashes"}
@@ -182,6 +186,18 @@ def test_signed_in_visit_to_login_goes_to_the_account(client: FlaskClient) -> No
     assert client.get("/login").headers["Location"] == "/account"
 
 
+def test_a_user_agent_longer_than_its_column_is_stored_cut_to_fit(
+    signed_up: FlaskClient, app: Flask
+) -> None:
+    long_agent = "Mozilla/5.0 " + "x" * 600
+    signed_up.environ_base["HTTP_USER_AGENT"] = long_agent
+    assert sign_in(signed_up).status_code == 302
+    with app.app_context():
+        stored = db.session.scalar(select(SignIn.user_agent).order_by(SignIn.id.desc()))
+    # PostgreSQL would refuse a longer one; SQLite would keep it.
+    assert stored == long_agent[: SignIn.__table__.c.user_agent.type.length]
+
+
 def test_sign_out_revokes_the_sign_in_and_clears_the_session(
     signed_up: FlaskClient, app: Flask
 ) -> None:
@@ -201,6 +217,17 @@ def test_sign_out_revokes_the_sign_in_and_clears_the_session(
     assert "httponly" in remember
     with app.app_context():
         assert all(row.revoked_at is not None for row in db.session.scalars(select(SignIn)))
+
+
+def test_sign_out_without_a_sign_in_signs_nobody_out_and_logs_no_name(
+    signed_up: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    # A signed-out browser posts the sign-out form, with a token from another of its forms.
+    response = signed_up.post("/logout", data={"csrf_token": csrf_token(signed_up)})
+    assert response.headers["Location"] == "/"
+    assert "You are signed out." in signed_up.get("/").text
+    assert security_lines(caplog) == [("sign_out", "-", "127.0.0.1")]
 
 
 def test_replayed_session_cookie_is_dead_after_sign_out(signed_up: FlaskClient, app: Flask) -> None:

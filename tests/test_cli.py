@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from loginflow import cli
 from loginflow.extensions import db
@@ -314,18 +315,45 @@ def test_piped_password_is_text_without_control_characters(
         assert usernames(app) == []
 
 
+@pytest.mark.parametrize(
+    ("failure", "kind"),
+    [
+        # The driver's error, which SQLAlchemy wraps: its kind, never the statement's values.
+        (
+            OperationalError("INSERT INTO users ...", {"password_hash": "hash"}, Exception()),
+            "Exception",
+        ),
+        # SQLAlchemy's own, with no driver error inside: no connection free in the pool.
+        (PoolTimeout("QueuePool limit of size 5 overflow 10 reached"), "TimeoutError"),
+    ],
+    ids=["driver error", "pool timeout"],
+)
 def test_a_failing_database_gets_one_line_without_the_statements_values(
-    app: Flask, runner: FlaskCliRunner, monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    runner: FlaskCliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
+    kind: str,
 ) -> None:
     def refuse(*_: object, **__: object) -> None:
-        raise OperationalError("INSERT INTO users ...", {"password_hash": "hash"}, Exception())
+        raise failure
 
     monkeypatch.setattr(db.session, "commit", refuse)
     result = runner.invoke(args=["create-user", "alice"], input=f"{PASSWORD}\n")
     assert (result.exit_code, result.output) == (
         1,
-        "Error: The database refused the change (Exception).\n",
+        f"Error: The database refused the change ({kind}).\n",
     )
+
+
+def test_a_piped_line_is_read_only_one_character_beyond_the_longest_that_can_hold_a_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The longest such line: a byte-order mark, 128 characters and "\r\n", 131 in all.
+    stdin = io.StringIO("x" * 1_000_000, newline="\n")
+    monkeypatch.setattr("sys.stdin", stdin)
+    cli._read_new_password()
+    assert stdin.tell() == 132
 
 
 def test_a_windows_line_ending_is_not_part_of_the_password(
@@ -336,19 +364,31 @@ def test_a_windows_line_ending_is_not_part_of_the_password(
     assert cli._read_new_password() == (PASSWORD, PASSWORD)
 
 
+# The longest password a person can choose: 128 characters.
+LONGEST = (PASSWORD + " ") * 4 + "x" * 12
+
+
 @pytest.mark.parametrize(
     ("line", "outcome"),
     [
         (f"\ufeff{PASSWORD}\n", (PASSWORD, PASSWORD)),  # a byte-order mark is not typed
         (f"{PASSWORD}\x85\n", "Error: The password must not hold control characters."),
         (f"{PASSWORD}\u2028\n", "Error: The password must not hold control characters."),
+        (f"{PASSWORD}\u2029\n", "Error: The password must not hold control characters."),
+        # A line longer than the longest password is read far enough to be refused, by the
+        # length rule (then create-user's form) or for its "\r", never cut to 128 characters.
+        (f"\ufeff{LONGEST}y\n", (f"{LONGEST}y", f"{LONGEST}y")),
+        (f"{LONGEST}\ry\n", "Error: The password must not hold control characters."),
+        (f"\ufeff{LONGEST}\ry\n", "Error: The password must not hold control characters."),
+        (f"\ufeff{LONGEST}\r\n", (LONGEST, LONGEST)),
         (f"{PASSWORD}\udcff\n", "Error: The password must be text in the terminal's encoding."),
     ],
 )
 def test_a_piped_password_is_what_a_person_could_type(
     monkeypatch: pytest.MonkeyPatch, line: str, outcome: tuple[str, str] | str
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO(line, newline=""))
+    # As Python reads a pipe on POSIX: a line ends at "\n" alone, and a "\r" is kept.
+    monkeypatch.setattr("sys.stdin", io.StringIO(line, newline="\n"))
     if isinstance(outcome, tuple):
         assert cli._read_new_password() == outcome
     else:

@@ -1,6 +1,7 @@
 """The cookie lab: each Set-Cookie it sends and each session operation it makes."""
 
 import base64
+import html
 import json
 import re
 import zlib
@@ -109,6 +110,16 @@ def test_lab_reads_the_theme_cookie_back(client: FlaskClient) -> None:
     )
 
 
+def checked_theme(page: str) -> list[str]:
+    return re.findall(r'<input checked id="theme-\d" name="theme"[^>]* value="(\w+)"', page)
+
+
+def test_the_theme_form_starts_at_the_theme_in_use(client: FlaskClient) -> None:
+    assert checked_theme(client.get("/cookies/").text) == ["light"]  # no cookie yet
+    save_theme(client, "dark")
+    assert checked_theme(client.get("/cookies/").text) == ["dark"]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -127,10 +138,10 @@ def test_bad_theme_choice_is_refused_with_a_message(
 
 
 def test_note_is_set_read_with_a_default_and_popped(client: FlaskClient) -> None:
-    assert "(no note yet)" in client.get("/cookies/").text
+    assert '<q class="note">(no note yet)</q>' in client.get("/cookies/").text
     post(client, "/cookies/note", note="buy milk")
     assert session_contents(client)["note"] == "buy milk"
-    assert "buy milk" in client.get("/cookies/").text
+    assert '<q class="note">buy milk</q>' in client.get("/cookies/").text
     post(client, "/cookies/note/remove")
     assert "note" not in session_contents(client)
     # pop with a default: removing twice is not an error.
@@ -295,6 +306,78 @@ def test_lab_shows_a_hostile_session_cookie_only_within_bounds(
     assert "Signature: <strong>does not match</strong>" in response.text
 
 
+def shown_session(page: str) -> str | None:
+    """The decoded session as the lab shows it, or None if it says why it shows none."""
+    shown = re.search(r'<pre class="json" aria-label="Session contents">(.*?)</pre>', page, re.S)
+    return html.unescape(shown.group(1)) if shown else None
+
+
+def not_shown_because(page: str) -> str | None:
+    reason = re.search(r"<p>Not shown: (.*?)\.</p>", page)
+    return html.unescape(reason.group(1)) if reason else None
+
+
+DEEPER = "its JSON nests deeper than 16 levels"
+NESTINGS = {
+    "16 levels": (b"[" * 16 + b"]" * 16, None),
+    "17 levels": (b"[" * 17 + b"]" * 17, DEEPER),
+    "brackets inside a string": (b'{"a": "' + b"[" * 20 + b'"}', None),
+    "brackets after an escaped quote": (b'{"a": "\\"' + b"[" * 20 + b'"}', None),
+    "17 levels after a string with an escape": (
+        b'["\\n", ' + b"[" * 16 + b"]" * 16 + b"]",
+        DEEPER,
+    ),
+    "17 levels past a closed list": (b"[" * 8 + b"[], " + b"[" * 9 + b"]" * 9 + b"]" * 8, DEEPER),
+    "many lists side by side": (b"[" + b", ".join([b"[[]]"] * 20) + b"]", None),
+}
+
+
+@pytest.mark.parametrize(("payload", "reason"), NESTINGS.values(), ids=NESTINGS.keys())
+def test_lab_counts_how_deeply_the_session_nests_outside_strings(
+    client: FlaskClient, payload: bytes, reason: str | None
+) -> None:
+    client.set_cookie("session", _unsigned(payload))
+    page = client.get("/cookies/").text
+    assert not_shown_because(page) == reason
+    if reason is None:
+        assert json.loads(shown_session(page)) == json.loads(payload)
+
+
+@pytest.mark.filterwarnings("ignore:The 'session' cookie is too large")
+def test_lab_reads_a_session_cookie_as_long_as_a_browser_keeps_and_no_longer(
+    client: FlaskClient,
+) -> None:
+    longest = _unsigned(b'{"a": "' + b"a" * 3060 + b'"}')
+    assert len(longest) == 4096
+    client.set_cookie("session", longest)
+    assert shown_session(client.get("/cookies/").text) == '{\n  "a": "' + "a" * 3060 + '"\n}'
+    client.set_cookie("session", longest + "y")
+    page = client.get("/cookies/").text
+    assert not_shown_because(page) == "it is longer than a browser keeps (4096 characters)"
+
+
+def test_lab_shows_a_session_up_to_16384_characters_of_indented_json(
+    app: Flask, client: FlaskClient
+) -> None:
+    # 2338 numbers, one a line under "a", indented by two spaces a level: 16384 characters.
+    longest = {"a": [0] * 2335 + [10, 10, 10]}
+    client.set_cookie("session", _unsigned(json.dumps(longest).encode(), compress=True))
+    shown = shown_session(client.get("/cookies/").text)
+    assert shown == json.dumps(longest, indent=2)
+    assert len(shown) == 16384
+    # One character more, in a cookie this site signed: Flask accepts it, the page shows none.
+    signed = app.session_interface.get_signing_serializer(app)
+    client.set_cookie("session", signed.dumps({"a": [0] * 2335 + [10, 10, 100]}))
+    page = client.get("/cookies/").text
+    assert not_shown_because(page) == "it is longer than this page shows (16384 characters)"
+    assert "Signature: valid. Flask accepted this session." in page
+
+
+def test_lab_shows_letters_of_any_language_as_they_are(client: FlaskClient) -> None:
+    post(client, "/cookies/note", note="café ☕ 日本")
+    assert '"note": "café ☕ 日本"' in shown_session(client.get("/cookies/").text)
+
+
 def test_lab_shows_a_lone_surrogate_escaped(client: FlaskClient) -> None:
     client.set_cookie("session", _unsigned(b'{"a":"\\ud800"}'))
     response = client.get("/cookies/")
@@ -313,11 +396,33 @@ def test_lab_never_inflates_an_unsigned_cookie_to_check_its_signature(
     assert inflated == []  # itsdangerous inflates whole only after a valid signature
 
 
+def test_lab_says_what_each_of_its_own_cookies_is_for(client: FlaskClient) -> None:
+    register(client)
+    sign_in(client, remember=True)
+    save_theme(client, "dark")
+    client.set_cookie("analytics_visitor", "t")
+    page = client.get("/cookies/").text
+    purposes = dict(
+        re.findall(r"<tr><td><code>(\w+)</code></td><td>.*?</td><td>([^<]*)</td></tr>", page)
+    )
+    assert purposes == {
+        "session": "Flask&#39;s session: your sign-in, freshness and CSRF token.",
+        "remember": "Remember me: brings a sign-in back after a restart.",
+        "theme": "Your theme preference, set in this lab.",
+        "analytics_visitor": "Not set by this site.",  # its name shown whole
+    }
+
+
 def test_lab_shortens_cookies_it_did_not_set(client: FlaskClient) -> None:
     client.set_cookie("tracker", "t" * 4000)
     page = client.get("/cookies/").text
     assert "t" * 64 + "…" in page
     assert "t" * 65 not in page
+
+
+def test_lab_shows_a_cookie_of_the_longest_length_shown_whole(client: FlaskClient) -> None:
+    client.set_cookie("tracker", "t" * 64)
+    assert "<code>" + "t" * 64 + "</code>" in client.get("/cookies/").text
 
 
 def test_lab_lists_a_bounded_number_of_cookies_its_own_first(client: FlaskClient) -> None:

@@ -90,6 +90,26 @@ def test_signed_in_page_stays_readable_when_only_the_last_seen_write_fails(
     assert "Could not note a sign-in as seen: OperationalError" in caplog.text
 
 
+def test_a_timed_out_sign_in_ends_even_when_its_revocation_cannot_be_written(
+    file_app: Flask, database_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = file_app.test_client()
+    register(client)
+    copy = file_app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    with file_app.app_context():
+        idle = file_app.config["SIGN_IN_IDLE_TIMEOUT"]
+        db.session.execute(update(SignIn).values(last_seen_at=utcnow() - idle))
+        db.session.commit()
+    with write_locked(database_file):
+        response = client.get("/account")
+    assert response.headers["Location"] == "/login?next=/account"
+    assert "Could not revoke a timed-out sign-in: OperationalError" in caplog.text
+    with file_app.app_context():
+        assert db.session.scalar(select(SignIn.revoked_at)) is None  # not written...
+    assert copy.get("/account").status_code == 302  # ...and out of force by its times alone
+
+
 def test_refused_write_gives_the_503_page_and_no_cookie_for_the_rolled_back_row(
     file_app: Flask, database_file: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -112,6 +132,20 @@ def test_refused_write_gives_the_503_page_and_no_cookie_for_the_rolled_back_row(
     # The site recovers by itself once the lock is gone.
     assert sign_in(client, remember=True).status_code == 302
     assert client.get("/account").status_code == 200
+
+
+def test_refused_write_of_a_signed_in_browser_gets_the_503_page_without_a_sign_out_button(
+    file_app: Flask, database_file: Path
+) -> None:
+    client = file_app.test_client()
+    register(client)
+    token = csrf_token(client, "/")
+    with write_locked(database_file):
+        response = client.post("/logout", data={"csrf_token": token})  # the revocation fails
+    assert response.status_code == 503
+    assert UNAVAILABLE in response.text
+    assert "Signed in as" not in response.text  # a Sign out button would only fail again
+    assert client.get("/account").status_code == 200  # still signed in
 
 
 def test_refused_registration_gives_the_503_page_and_creates_nobody(

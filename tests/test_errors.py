@@ -6,6 +6,8 @@ from flask.testing import FlaskClient
 
 from loginflow import passwords
 from loginflow.config import TestingConfig
+from loginflow.extensions import db
+from loginflow.models import User
 
 from .actions import PASSWORD, csrf_token, register
 from .conftest import MakeApp
@@ -15,7 +17,7 @@ def test_sign_in_without_csrf_token_is_refused_and_signs_nobody_in(signed_up: Fl
     data = {"username": "alice", "password": PASSWORD}
     response = signed_up.post("/login?next=/account", data=data)
     assert response.status_code == 400
-    assert "This form expired, please try again." in response.text
+    assert "<p>This form expired, please try again.</p>" in response.text
     assert signed_up.get("/account").status_code == 302
 
 
@@ -61,6 +63,7 @@ def test_wrong_csrf_token_is_refused_and_changes_nothing(client: FlaskClient) ->
 def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
+    assert '<p class="code">Error 404</p>' in response.text
     assert "There is no page at this address." in response.text
     assert 'href="/"' in response.text
 
@@ -74,6 +77,13 @@ def failing_app(make_app: MakeApp) -> Flask:
     def boom() -> str:
         raise RuntimeError("internal detail that must not leak")
 
+    @app.get("/boom-after-a-failed-write")
+    def boom_after_a_failed_write() -> str:
+        db.session.commit()  # a first write: every row loaded so far must be read again
+        db.session.add(User(username="alice", password_hash="x"))
+        db.session.flush()  # the name is taken: the transaction is unusable from here
+        return "never shown"
+
     return app
 
 
@@ -83,6 +93,23 @@ def test_unexpected_error_is_a_friendly_500_without_details(failing_app: Flask) 
     assert "Something went wrong on our side." in response.text
     assert "internal detail" not in response.text
     assert "Traceback" not in response.text
+
+
+def test_a_500_after_a_failed_write_still_shows_who_is_signed_in(failing_app: Flask) -> None:
+    client = failing_app.test_client()
+    register(client)
+    response = client.get("/boom-after-a-failed-write")
+    assert response.status_code == 500
+    assert "Something went wrong on our side." in response.text
+    assert "Signed in as <strong>alice</strong>" in response.text
+
+
+def test_an_error_without_words_of_our_own_is_headed_with_https_phrase(client: FlaskClient) -> None:
+    response = client.get("/static/style.css", headers={"Range": "bytes=99999999-"})
+    assert response.status_code == 416
+    assert "<h1>Requested Range Not Satisfiable</h1>" in response.text
+    assert "<p>The server cannot provide the requested range.</p>" in response.text
+    assert 'href="/"' in response.text
 
 
 def test_try_again_link_refuses_a_referrer_path_naming_another_host(client: FlaskClient) -> None:

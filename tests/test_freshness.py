@@ -1,11 +1,15 @@
 """A fresh sign-in: the password typed in this browser session, less than FRESH_FOR ago."""
 
 import logging
+import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
+from loginflow import freshness
 
 from .actions import PASSWORD, csrf_token, flashes, go_stale, register, sign_in
 from .conftest import MakeApp
@@ -36,6 +40,44 @@ def test_freshness_lapses_after_fresh_for(app: Flask, signed_in: FlaskClient) ->
     assert "No: you typed your password more than 15 minutes ago" in page
     assert session_of(signed_in)["_fresh"] is False
     assert "_fresh_at" not in session_of(signed_in)
+
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("typed_ago", "fresh"),
+    [(timedelta(minutes=15), False), (timedelta(minutes=15) - timedelta(milliseconds=1), True)],
+)
+def test_freshness_lapses_exactly_fresh_for_after_the_password(
+    signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch, typed_ago: timedelta, fresh: bool
+) -> None:
+    monkeypatch.setattr(freshness, "utcnow", lambda: NOW)
+    with signed_in.session_transaction() as session:
+        session["_fresh_at"] = (NOW - typed_ago).timestamp()
+    page = signed_in.get("/account").text
+    assert ("Yes: you typed your password" in page) is fresh
+    assert session_of(signed_in)["_fresh"] is fresh
+
+
+def test_a_fresh_session_that_does_not_say_when_is_fresh_no_more(signed_in: FlaskClient) -> None:
+    with signed_in.session_transaction() as session:
+        del session["_fresh_at"]  # as Flask-Login alone marks a session fresh
+    assert "No: you typed your password" in signed_in.get("/account").text
+    assert session_of(signed_in)["_fresh"] is False
+
+
+def test_a_file_fetched_while_the_session_goes_stale_sets_no_cookie(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    """A file may be kept by caches shared between people: it must never carry a cookie."""
+    link = re.search(r'href="(/static/style\.css\?v=\w+)"', signed_in.get("/account").text)
+    go_stale(signed_in, app)
+    response = signed_in.get(link.group(1))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    response.close()
+    assert "No: you typed your password" in signed_in.get("/account").text
 
 
 def test_fresh_for_is_a_setting(make_app: MakeApp) -> None:

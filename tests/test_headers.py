@@ -1,8 +1,11 @@
 """Security headers on every response; pages never cached, versioned files cached long."""
 
+import os
 import re
+from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from loginflow.config import ProductionConfig
@@ -20,6 +23,7 @@ CSP_DIRECTIVES = [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
+    "img-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
@@ -79,6 +83,32 @@ def test_static_files_are_linked_by_version_and_kept_for_a_year(client: FlaskCli
     plain = client.get("/static/style.css")
     assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
     plain.close()
+
+
+def test_a_versioned_file_revalidated_is_kept_for_a_year_again(client: FlaskClient) -> None:
+    link = re.search(r'href="(/static/style\.css\?v=[0-9a-f]{12})"', client.get("/").text)
+    first = client.get(link.group(1))
+    first.close()
+    again = client.get(link.group(1), headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again.close()
+
+
+def test_a_changed_file_gets_a_new_version_in_its_links(app: Flask, tmp_path: Path) -> None:
+    style = tmp_path / "style.css"
+    style.write_text("body { color: black }")
+    app.static_folder = str(tmp_path)
+    client = app.test_client()
+
+    def version() -> str:
+        return re.search(r"/static/style\.css\?v=(\w+)", client.get("/").text).group(1)
+
+    before = version()
+    style.write_text("body { color: navy }")
+    modified = style.stat().st_mtime_ns + 1_000_000_000  # a second later, whatever the clock
+    os.utime(style, ns=(modified, modified))
+    assert version() != before
 
 
 def test_a_wrong_version_is_not_kept_for_a_year(client: FlaskClient) -> None:

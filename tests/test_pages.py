@@ -3,7 +3,10 @@
 import re
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+
+from loginflow.forms import SignInForm, entered
 
 from .actions import PASSWORD, csrf_token, register, sign_in
 
@@ -100,3 +103,11 @@ def test_the_nav_marks_the_page_you_are_on(client: FlaskClient, path: str, curre
     assert re.findall(r'aria-current="page">([^<]+)<', page) == [current]
     assert '<a class="skip-link" href="#main">Skip to content</a>' in page
     assert '<main id="main"' in page
+
+
+def test_a_field_read_before_its_form_is_validated_says_so(app: Flask) -> None:
+    with app.test_request_context(method="POST"):
+        form = SignInForm(formdata=None)
+        with pytest.raises(ValueError) as error:
+            entered(form.password)
+    assert str(error.value) == "password holds nothing: validate the form first."

@@ -25,6 +25,13 @@ from .actions import PASSWORD, csrf_token, register, sign_in, sign_out
         ("alice", "111111111111", "That password is easy to guess."),
         ("alice", "alice2024alice", "Leave your username out of your password."),
         ("robert", "my name is ROBERT!", "Leave your username out of your password."),
+        ("bob", "horse battery staple bob", "Leave your username out of your password."),
+        # The username backwards: zxcvbn, told the username, finds it; it gives no warning.
+        (
+            "kettledrum",
+            "murdelttek!!",
+            "That password is easy to guess. Add a few unrelated words.",
+        ),
     ],
 )
 def test_easy_passwords_are_refused_with_a_reason(
@@ -37,9 +44,20 @@ def test_easy_passwords_are_refused_with_a_reason(
         assert db.session.scalar(select(User)) is None
 
 
-@pytest.mark.parametrize("password", [PASSWORD, "mauve otter ledger 1987", "Zq8#vL2!pT9@wE4"])
+# "correct horse" scores 3, the least that passes: out of reach of an online attack.
+@pytest.mark.parametrize(
+    "password", [PASSWORD, "mauve otter ledger 1987", "Zq8#vL2!pT9@wE4", "correct horse"]
+)
 def test_hard_to_guess_passwords_are_accepted(client: FlaskClient, password: str) -> None:
     assert register(client, "alice", password).status_code == 302
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "", "not anyone's password"])
+def test_no_password_matches_a_missing_hash_not_even_the_dummys_own(
+    app: Flask, password: str
+) -> None:
+    with app.app_context():
+        assert passwords.verify_password(None, password) is False
 
 
 def test_strength_is_judged_on_a_bounded_prefix(monkeypatch: pytest.MonkeyPatch) -> None:

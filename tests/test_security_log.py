@@ -76,3 +76,23 @@ def test_no_log_line_holds_a_password_token_or_cookie(
     assert "event=restore" in logged
     for secret in secrets:
         assert secret not in logged
+
+
+def test_thefts_and_throttling_are_warnings_and_other_events_information(
+    client: FlaskClient, app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    register(client)
+    sign_in(client, remember=True)
+    forger = app.test_client()
+    forger.set_cookie("remember", client.get_cookie("remember").value.split(":")[0] + ":forged")
+    forger.get("/")
+    for _ in range(6):
+        sign_in(forger, "alice", "wrong password")  # the sixth is throttled
+    levels = {r.getMessage().split()[0]: r.levelname for r in caplog.records}
+    assert levels == {
+        "event=sign_in": "INFO",
+        "event=sign_in_failed": "INFO",
+        "event=throttled": "WARNING",
+        "event=remember_theft": "WARNING",
+    }

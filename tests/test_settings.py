@@ -1,5 +1,6 @@
 """Choosing and checking settings: environment overrides, secret keys, durations."""
 
+import json
 import stat
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from flask import Flask, url_for
 from flask.cli import cli
 
-from loginflow import create_app, passwords
+from loginflow import create_app, passwords, settings
 from loginflow.config import DevelopmentConfig, ProductionConfig, TestingConfig
 from loginflow.settings import ConfigurationError, load_settings
 
@@ -72,7 +73,8 @@ def test_environment_sets_the_remember_duration_in_seconds(
 
 
 @pytest.mark.parametrize(
-    "value", ['"two weeks"', "0", "-5", "true", "0.5", "1e12", "NaN", "Infinity", "1e400", "[]"]
+    "value",
+    ['"two weeks"', "0", "-5", "true", "0.5", "1e12", "1e300", "NaN", "Infinity", "1e400", "[]"],
 )
 def test_unusable_remember_duration_stops_the_start(
     monkeypatch: pytest.MonkeyPatch, value: str
@@ -93,6 +95,108 @@ def test_loginflow_config_names_the_settings_class(
             create_app()
 
 
+def test_without_loginflow_config_the_site_runs_as_development(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("LOGINFLOW_CONFIG", raising=False)
+    load_settings(Flask("a", instance_path=str(tmp_path)), None)
+    assert (tmp_path / "secret_key").exists()  # development's invented key
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "REMEMBER_ME_DURATION",
+            "59",
+            "FLASK_REMEMBER_ME_DURATION must be a number of seconds from 60 to 34560000.",
+        ),
+        (
+            "MAX_CONTENT_LENGTH",
+            "1023",
+            "FLASK_MAX_CONTENT_LENGTH must be a whole number from 1024 to 16777216.",
+        ),
+        (
+            "MAX_CONTENT_LENGTH",
+            "16777217",
+            "FLASK_MAX_CONTENT_LENGTH must be a whole number from 1024 to 16777216.",
+        ),
+        ("RATELIMIT_ENABLED", '"no"', "FLASK_RATELIMIT_ENABLED must be true or false, not 'no'."),
+        (
+            "THROTTLE_REGISTER_PER_ADDRESS",
+            "5",
+            "FLASK_THROTTLE_REGISTER_PER_ADDRESS must be a limit such as '5 per minute'.",
+        ),
+        (
+            "SIGN_IN_IDLE_TIMEOUT",
+            "43201",
+            "FLASK_SIGN_IN_IDLE_TIMEOUT must not be longer than FLASK_SIGN_IN_ABSOLUTE_TIMEOUT.",
+        ),
+        (
+            "SESSION_COOKIE_SAMESITE",
+            '"None"',
+            "FLASK_SESSION_COOKIE_SAMESITE must be Lax or Strict.",
+        ),
+        (
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            '"pool_size=5"',
+            "FLASK_SQLALCHEMY_ENGINE_OPTIONS must be a JSON object.",
+        ),
+        (
+            "SQLALCHEMY_DATABASE_URI",
+            '"nosuch://user:secret@host/db"',
+            "FLASK_SQLALCHEMY_DATABASE_URI or FLASK_SQLALCHEMY_ENGINE_OPTIONS cannot be used "
+            "(NoSuchModuleError).",
+        ),
+        (
+            "TRUSTED_HOSTS",
+            "[]",
+            "FLASK_TRUSTED_HOSTS must list the site's host names, e.g. '[\"example.com\"]'.",
+        ),
+        (
+            "PASSWORD_HASH_METHOD",
+            '"md5"',
+            "FLASK_PASSWORD_HASH_METHOD must be scrypt (n from 2**14, at most 64 MB a hash) "
+            "or pbkdf2 with 600000 to 10000000 iterations.",
+        ),
+        (
+            "SECRET_KEY",
+            "1" * 64,
+            "FLASK_SECRET_KEY must be a string (quote it if it is all digits)",
+        ),
+        (
+            "SECRET_KEY_FALLBACKS",
+            '"' + "k" * 64 + '"',
+            "FLASK_SECRET_KEY_FALLBACKS must be a list of old keys, e.g. '[\"<old key>\"]'",
+        ),
+    ],
+)
+def test_a_bad_value_is_told_with_what_would_do(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(f"FLASK_{key}", value)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(TestingConfig)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("MAX_CONTENT_LENGTH", "1024"),
+        ("MAX_CONTENT_LENGTH", "16777216"),
+        ("THROTTLE_SIGN_IN_PER_USERNAME", '"1 per minute"'),
+        ("SESSION_COOKIE_SAMESITE", '"Strict"'),
+        ("SECRET_KEY_FALLBACKS", '["' + "k" * 32 + '"]'),
+    ],
+)
+def test_values_at_the_edge_of_what_is_allowed_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str, make_app: MakeApp
+) -> None:
+    monkeypatch.setenv(f"FLASK_{key}", value)
+    assert make_app(TestingConfig).config[key] == json.loads(value)
+
+
 def test_development_invents_a_private_key_once_and_keeps_it(tmp_path: Path) -> None:
     first, second = Flask("a", instance_path=str(tmp_path)), Flask("b", instance_path=str(tmp_path))
     load_settings(first, DevelopmentConfig)
@@ -100,6 +204,21 @@ def test_development_invents_a_private_key_once_and_keeps_it(tmp_path: Path) -> 
     assert len(first.config["SECRET_KEY"]) == 64
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_development_makes_the_instance_folder_with_its_parents_for_the_key(
+    tmp_path: Path,
+) -> None:
+    instance = tmp_path / "new" / "instance"
+    load_settings(Flask("a", instance_path=str(instance)), DevelopmentConfig)
+    assert len((instance / "secret_key").read_text()) == 64
+
+
+def test_a_development_key_file_of_the_shortest_key_allowed_is_used(tmp_path: Path) -> None:
+    _private_file(tmp_path / "secret_key", b"k" * 32)
+    app = Flask("a", instance_path=str(tmp_path))
+    load_settings(app, DevelopmentConfig)
+    assert app.config["SECRET_KEY"] == "k" * 32
 
 
 @pytest.mark.parametrize("config", [DevelopmentConfig, ProductionConfig])
@@ -162,6 +281,8 @@ def test_durations_at_their_bounds_are_accepted(
         ("TRUSTED_PROXIES", "6"),
         ("TRUSTED_PROXIES", "-1"),
         ("TRUSTED_PROXIES", "true"),
+        ("TRUSTED_HOSTS", '["example.com", ""]'),
+        ("TRUSTED_HOSTS", '["example.com", 1]'),
         ("SECRET_KEY", '"short"'),
         ("SECRET_KEY", '"' + "k" * 31 + '"'),
         ("SECRET_KEY", "1" * 64),  # read as a number
@@ -207,6 +328,9 @@ def test_longest_idle_timeout_is_accepted_with_an_absolute_one_as_long(
         "pbkdf2:sha256:50000000",
         "md5",
         "scrypt:x",
+        # Python's int() would read these as 1024 and 1: a sign hides no small number.
+        "scrypt:+1024",
+        "pbkdf2:sha256:+1",
     ],
 )
 def test_hash_methods_with_too_little_or_too_much_work_stop_the_start(
@@ -229,6 +353,19 @@ def test_sound_hash_methods_are_accepted(
     assert make_app(TestingConfig).config["PASSWORD_HASH_METHOD"] == method
 
 
+def test_the_most_pbkdf2_iterations_allowed_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, make_app: MakeApp
+) -> None:
+    # Werkzeug is not asked to hash with it: ten million rounds take seconds.
+    monkeypatch.setattr(settings, "_werkzeug_hashes_with", lambda method: True)
+    monkeypatch.setenv("FLASK_TESTING", "false")
+    monkeypatch.setenv("FLASK_PASSWORD_HASH_METHOD", '"pbkdf2:sha256:10000000"')
+    assert make_app(TestingConfig).config["PASSWORD_HASH_METHOD"] == "pbkdf2:sha256:10000000"
+    monkeypatch.setenv("FLASK_PASSWORD_HASH_METHOD", '"pbkdf2:sha256:10000001"')
+    with pytest.raises(ConfigurationError, match="FLASK_PASSWORD_HASH_METHOD must be"):
+        create_app(TestingConfig)
+
+
 PRODUCTION_ENVIRONMENT = {
     "FLASK_SECRET_KEY": "k" * 64,
     "FLASK_SQLALCHEMY_DATABASE_URI": "sqlite://",
@@ -237,26 +374,27 @@ PRODUCTION_ENVIRONMENT = {
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
+    ("key", "value", "must"),
     [
-        ("SESSION_COOKIE_SECURE", "false"),
-        ("WTF_CSRF_ENABLED", "false"),
-        ("DEBUG", "true"),
-        ("TESTING", "true"),
-        ("PROPAGATE_EXCEPTIONS", "true"),
-        ("SESSION_COOKIE_NAME", '"session"'),
-        ("REMEMBER_ME_COOKIE_NAME", '"remember"'),
+        ("SESSION_COOKIE_SECURE", "false", "must be true"),
+        ("WTF_CSRF_ENABLED", "false", "must be true"),
+        ("DEBUG", "true", "must be false"),
+        ("TESTING", "true", "must be false"),
+        ("PROPAGATE_EXCEPTIONS", "true", "must be unset"),
+        ("SESSION_COOKIE_NAME", '"session"', "must begin with __Host-"),
+        ("REMEMBER_ME_COOKIE_NAME", '"remember"', "must begin with __Host-"),
     ],
 )
 def test_production_promises_cannot_be_switched_off(
-    monkeypatch: pytest.MonkeyPatch, key: str, value: str, make_app: MakeApp
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str, must: str, make_app: MakeApp
 ) -> None:
     for name, setting in PRODUCTION_ENVIRONMENT.items():
         monkeypatch.setenv(name, setting)
     assert make_app(ProductionConfig)  # as shipped, it starts
     monkeypatch.setenv(f"FLASK_{key}", value)
-    with pytest.raises(ConfigurationError, match=f"FLASK_{key} must"):
+    with pytest.raises(ConfigurationError) as refused:
         create_app(ProductionConfig)
+    assert str(refused.value) == f"FLASK_{key} {must} in production."
 
 
 def test_production_refuses_to_start_without_trusted_hosts(
@@ -386,3 +524,17 @@ def test_production_makes_https_links_and_trusts_no_proxy_unless_told(
         .headers["Strict-Transport-Security"]
         == "max-age=63072000"
     )
+
+
+def test_development_keeps_its_key_and_database_in_the_instance_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, make_app: MakeApp
+) -> None:
+    monkeypatch.setenv("LOGINFLOW_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    make_app(DevelopmentConfig)
+    assert sorted(p.name for p in (tmp_path / "instance").iterdir()) == [
+        "loginflow.sqlite",
+        "loginflow.sqlite-shm",
+        "loginflow.sqlite-wal",
+        "secret_key",
+    ]

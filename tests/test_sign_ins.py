@@ -1,7 +1,9 @@
 """Sign-ins that end on the server: idle and absolute timeouts, and what "in force" means."""
 
 import logging
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -9,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text, update
 
 from loginflow import sign_ins
 from loginflow.extensions import db
@@ -56,6 +58,7 @@ def test_idle_sign_in_is_revoked_and_the_page_says_why(
     assert flashes(page) == [
         "You were signed out after 30 minutes without activity. Please sign in again."
     ]
+    assert '<p class="flash flash-info" role="status">You were signed out' in page
     assert ("session_timeout", "alice", "127.0.0.1") in security_lines(caplog)
     with signed_in.session_transaction() as session:
         assert "_user_id" not in session
@@ -71,6 +74,20 @@ def test_sign_in_is_revoked_twelve_hours_after_the_password(
         "You were signed out 12 hours after signing in. Please sign in again."
     ]
     assert the_sign_in(app).revoked_at is not None
+
+
+def test_a_timed_out_browser_still_gets_the_pages_files_and_then_the_reason(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    age_sign_in(app, last_seen_at=IDLE)
+    response = signed_in.get("/static/style.css")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers  # a file may be kept by a shared cache
+    response.close()
+    assert signed_in.get("/account").headers["Location"] == "/login?next=/account"
+    assert flashes(signed_in.get("/login").text) == [
+        "You were signed out after 30 minutes without activity. Please sign in again."
+    ]
 
 
 def test_copied_session_cookie_stops_working_when_its_sign_in_times_out(
@@ -195,6 +212,127 @@ def test_in_force_and_timeout_agree(
         assert (listed is not None) == (not timed_out or row.remembered_at(NOW))
         db.session.delete(row)
         db.session.commit()
+
+
+# The finest step a stored time takes: a limit is tested on it and one step inside it.
+TICK = timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("times", "reason"),
+    [
+        ({"last_seen_at": NOW - IDLE}, "You were signed out after 30 minutes without activity."),
+        ({"last_seen_at": NOW - IDLE + TICK}, None),
+        ({"created_at": NOW - ABSOLUTE}, "You were signed out 12 hours after signing in."),
+        ({"created_at": NOW - ABSOLUTE + TICK}, None),
+        # Past the absolute timeout, a remember cookie keeps the sign-in up to its expiry.
+        ({"created_at": NOW - ABSOLUTE, "remember_expires_at": NOW + TICK}, None),
+        (
+            {"created_at": NOW - ABSOLUTE, "remember_expires_at": NOW},
+            "You were signed out 12 hours after signing in.",
+        ),
+    ],
+)
+def test_a_sign_in_is_over_exactly_at_its_limit(
+    app: Flask, times: dict[str, datetime], reason: str | None
+) -> None:
+    """At the limit, not a moment later: on the request and in the list of sign-ins alike."""
+    with app.app_context():
+        row = SignIn(
+            user=User(username="alice", password_hash="x"),
+            password_version=1,
+            **SignIn.new_session("password") | {"created_at": NOW, "last_seen_at": NOW} | times,
+        )
+        db.session.add(row)
+        db.session.commit()
+        listed = db.session.scalar(
+            select(SignIn.id).where(SignIn.id == row.id, sign_ins.in_force(NOW))
+        )
+        assert sign_ins.timeout(row, NOW) == reason
+        assert (listed is not None) == (reason is None)
+
+
+@pytest.mark.parametrize(
+    ("idle", "seen_ago", "written"),
+    [
+        # A minute, or a tenth of a shorter idle timeout, since it was last written: write.
+        (IDLE, timedelta(minutes=1), True),
+        (IDLE, timedelta(minutes=1) - TICK, False),
+        (timedelta(seconds=100), timedelta(seconds=10), True),
+        (timedelta(seconds=100), timedelta(seconds=10) - TICK, False),
+    ],
+)
+def test_last_seen_is_written_once_its_resolution_has_passed_to_the_microsecond(
+    make_app: MakeApp,
+    monkeypatch: pytest.MonkeyPatch,
+    idle: timedelta,
+    seen_ago: timedelta,
+    written: bool,
+) -> None:
+    app = make_app(SIGN_IN_IDLE_TIMEOUT=idle)
+    client = app.test_client()
+    register(client)
+    monkeypatch.setattr(sign_ins, "utcnow", lambda: NOW)
+    with app.app_context():
+        db.session.execute(update(SignIn).values(created_at=NOW, last_seen_at=NOW - seen_ago))
+        db.session.commit()
+    assert client.get("/account").status_code == 200
+    assert the_sign_in(app).last_seen_at == (NOW if written else NOW - seen_ago)
+
+
+def test_purge_keeps_a_sign_in_revoked_exactly_that_long_ago(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sign_ins, "utcnow", lambda: NOW)
+    day = timedelta(days=1)
+    with app.app_context():
+        alice = User(username="alice", password_hash="x")
+        for revoked_at in (NOW - day, NOW - day - TICK):
+            times = {"created_at": NOW, "last_seen_at": NOW, "revoked_at": revoked_at}
+            db.session.add(
+                SignIn(user=alice, password_version=1, **SignIn.new_session("password") | times)
+            )
+        db.session.commit()
+        assert sign_ins.purge(day) == 1
+        assert db.session.scalars(select(SignIn.revoked_at)).all() == [NOW - day]
+
+
+def test_current_outside_a_sign_in_says_the_view_needs_login_required(app: Flask) -> None:
+    with app.test_request_context(), pytest.raises(RuntimeError) as error:
+        sign_ins.current()
+    assert str(error.value) == "Nobody is signed in: the view needs login_required."
+
+
+@pytest.fixture
+def server_nine_hours_ahead_of_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "JST-9")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_nine_hours_ahead_of_utc")
+def test_times_are_stored_in_utc_whatever_the_servers_time_zone(app: Flask) -> None:
+    tokyo = NOW.astimezone(timezone(timedelta(hours=9)))  # the same moment, 21:00 there
+    with app.app_context():
+        row = SignIn(
+            user=User(username="alice", password_hash="x"),
+            password_version=1,
+            **SignIn.new_session("password") | {"last_seen_at": tokyo},
+        )
+        db.session.add(row)
+        db.session.commit()
+        stored = db.session.execute(text("SELECT last_seen_at FROM sign_ins")).scalar()
+        db.session.expire_all()
+        assert str(stored).startswith("2026-06-01 12:00:00")  # text on SQLite, a time elsewhere
+        assert db.session.scalar(select(SignIn.last_seen_at)) == NOW
+
+
+def test_a_user_outside_a_sign_in_has_no_session_id(app: Flask) -> None:
+    with pytest.raises(RuntimeError) as error:
+        User(username="alice", password_hash="x").get_id()
+    assert str(error.value) == "A User gets an id for the session only through a SignIn."
 
 
 def test_ending_all_revokes_timed_out_sign_ins_too_but_counts_only_those_in_force(

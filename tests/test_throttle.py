@@ -1,7 +1,10 @@
 """Throttling: failed sign-ins per username and per address, sign-ups per address."""
 
+import logging
 import re
 import socket
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,10 +15,11 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from loginflow import throttle
-from loginflow.throttle import COUNTERS_UNAVAILABLE
+from loginflow.throttle import COUNTERS_UNAVAILABLE, Throttled, render_throttled
 
 from .actions import PASSWORD, csrf_token, register, sign_in
 from .conftest import MakeApp
+from .test_security_log import security_lines
 
 TOO_MANY = re.compile(r"Too many attempts\. Please try again in (\d+) (seconds|minutes)\.")
 
@@ -180,3 +184,55 @@ def test_a_place_that_cannot_be_given_back_leaves_the_answer_as_it_was(
     assert response.status_code == 302  # signed in all the same
     assert signed_up.get("/account").status_code == 200
     assert "Could not give back a throttle place: ConnectionError" in caplog.messages
+
+
+@pytest.mark.parametrize(
+    ("seconds", "wait"),
+    [
+        (1, "1 second"),
+        (2, "2 seconds"),
+        (119, "119 seconds"),
+        (120, "2 minutes"),
+        (121, "3 minutes"),
+        (3600, "60 minutes"),
+    ],
+)
+def test_the_wait_is_told_in_seconds_under_two_minutes_then_in_minutes_rounded_up(
+    app: Flask, seconds: int, wait: str
+) -> None:
+    with app.test_request_context("/login", method="POST"):
+        response = render_throttled(Throttled(seconds))
+    assert response.status_code == 429
+    assert f"Too many attempts. Please try again in {wait}." in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == str(seconds)
+
+
+def test_a_sign_in_form_without_a_username_is_refused_like_any_other(
+    signed_up: FlaskClient,
+) -> None:
+    data = {"password": PASSWORD, "csrf_token": csrf_token(signed_up)}
+    assert signed_up.post("/login", data=data).status_code == 422
+
+
+def test_sign_ups_without_a_username_are_throttled_and_logged_without_a_name(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    data = {"password": PASSWORD, "confirm": PASSWORD, "csrf_token": csrf_token(client)}
+    codes = [client.post("/register", data=data).status_code for _ in range(11)]
+    assert codes == [422] * 10 + [429]
+    assert security_lines(caplog) == [("throttled", "-", "127.0.0.1")]
+
+
+def test_the_wait_is_at_least_a_second_even_as_the_window_ends(
+    signed_up: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(5):
+        fail_sign_in(signed_up)
+    # The throttle's own clock reads a moment past the window's end: nothing left to wait.
+    later = time.time() + 3600
+    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: later))
+    response = sign_in(signed_up)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert "Too many attempts. Please try again in 1 second." in response.text

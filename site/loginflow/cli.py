@@ -137,10 +137,11 @@ def _read_new_password() -> tuple[str, str]:
         # Prompts go to standard error: standard output holds the one result line alone.
         password = click.prompt("Password", hide_input=True, err=True)
         return password, click.prompt("Confirm password", hide_input=True, err=True)
-    # One character beyond the longest password allowed: a longer line fails the length
-    # rule without being read whole.
+    # One character beyond the longest line a password can come in (a byte-order mark, the
+    # longest password allowed, "\r\n"): a longer line is refused without being read whole,
+    # never cut to a shorter password that passes.
     try:
-        line = sys.stdin.readline(PASSWORD_MAX + 1)
+        line = sys.stdin.readline(len("\ufeff") + PASSWORD_MAX + len("\r\n") + 1)
     except UnicodeDecodeError:
         raise click.ClickException(
             "The password must be text in the terminal's encoding."

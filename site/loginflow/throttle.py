@@ -124,7 +124,10 @@ def registrations(view: View) -> View:
 def render_throttled(error: Throttled) -> Response:
     """The friendly 429 page: when to try again, in words and in Retry-After."""
     seconds = error.retry_after
-    wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+    if seconds < 120:
+        wait = f"{seconds} second{'' if seconds == 1 else 's'}"
+    else:
+        wait = f"{math.ceil(seconds / 60)} minutes"
     response = render_error(error, message=f"Too many attempts. Please try again in {wait}.")
     response.headers["Retry-After"] = str(seconds)
     return response
