@@ -193,6 +193,7 @@ def test_lab_shows_the_session_decoded_and_secrets_shortened(client: FlaskClient
     assert "Signature: valid." in page
     token = session_contents(client)["csrf_token"]
     assert token not in page  # only its first characters
+    assert f"&#34;csrf_token&#34;: &#34;{token[:8]}…&#34;" in page
     assert session_cookie not in page
     assert session_cookie[:8] + "…" in page
 

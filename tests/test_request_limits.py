@@ -46,6 +46,9 @@ def _unannounced(client: FlaskClient, size: int, token: str) -> int:
         "/cookies/note",
         input_stream=io.BytesIO(body),
         content_type=FORM_TYPE,
+        # The test client computes a Content-Length from the stream; a chunked request has
+        # none, and a server that de-chunks it says so with wsgi.input_terminated.
+        headers={"Transfer-Encoding": "chunked"},
         environ_overrides={"wsgi.input_terminated": True},
     ).status_code
 
@@ -54,3 +57,11 @@ def test_a_body_without_a_length_is_refused_past_the_limit(client: FlaskClient) 
     token = csrf_token(client, "/cookies/")
     assert _unannounced(client, 1024, token) == 302  # read whole, the note saved
     assert _unannounced(client, 100 * 1024, token) == 413  # not cut short and read
+
+
+def test_a_body_without_a_length_that_fills_the_limit_is_refused(client: FlaskClient) -> None:
+    """Werkzeug stops reading at the limit without saying whether more was sent."""
+    token = csrf_token(client, "/cookies/")
+    limit = client.application.config["MAX_CONTENT_LENGTH"]
+    assert _unannounced(client, limit - 1, token) == 302
+    assert _unannounced(client, limit, token) == 413

@@ -2,16 +2,19 @@
 
 import logging
 import re
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from loginflow import security_log
 from loginflow.extensions import db
 from loginflow.models import SignIn
 
 from .actions import PASSWORD, csrf_token, register, sign_in, sign_out
+from .conftest import MakeApp
 
 LINE = re.compile(r"^event=([a-z_]+) user=(\S+) ip=(\S+)$")
 
@@ -96,3 +99,20 @@ def test_thefts_and_throttling_are_warnings_and_other_events_information(
         "event=throttled": "WARNING",
         "event=remember_theft": "WARNING",
     }
+
+
+@pytest.fixture
+def security_log_without_a_level() -> Iterator[None]:
+    """As a server starts the site: nothing has given the security log a level."""
+    level = security_log.logger.level
+    security_log.logger.setLevel(logging.NOTSET)
+    yield
+    security_log.logger.setLevel(level)
+
+
+@pytest.mark.usefixtures("security_log_without_a_level")
+def test_the_security_log_keeps_information_lines_without_being_told_to(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    register(make_app().test_client())
+    assert security_lines(caplog) == [("sign_in", "alice", "127.0.0.1")]
