@@ -329,7 +329,7 @@ def test_longest_idle_timeout_is_accepted_with_an_absolute_one_as_long(
         "md5",
         "scrypt:x",
         # Python's int() would read these as 1024 and 1: a sign hides no small number.
-        "scrypt:+1024",
+        "scrypt:+1024:8:1",
         "pbkdf2:sha256:+1",
     ],
 )
