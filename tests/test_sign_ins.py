@@ -218,6 +218,18 @@ def test_in_force_and_timeout_agree(
 TICK = timedelta(microseconds=1)
 
 
+def stored_sign_in(**columns: datetime) -> SignIn:
+    """A sign-in of a new account, stored with these times (in the app's context)."""
+    row = SignIn(
+        user=User(username="alice", password_hash="x"),
+        password_version=1,
+        **SignIn.new_session("password") | columns,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
 @pytest.mark.parametrize(
     ("times", "reason"),
     [
@@ -238,13 +250,7 @@ def test_a_sign_in_is_over_exactly_at_its_limit(
 ) -> None:
     """At the limit, not a moment later: on the request and in the list of sign-ins alike."""
     with app.app_context():
-        row = SignIn(
-            user=User(username="alice", password_hash="x"),
-            password_version=1,
-            **SignIn.new_session("password") | {"created_at": NOW, "last_seen_at": NOW} | times,
-        )
-        db.session.add(row)
-        db.session.commit()
+        row = stored_sign_in(**{"created_at": NOW, "last_seen_at": NOW} | times)
         listed = db.session.scalar(
             select(SignIn.id).where(SignIn.id == row.id, sign_ins.in_force(NOW))
         )
@@ -316,13 +322,7 @@ def server_nine_hours_ahead_of_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def test_times_are_stored_in_utc_whatever_the_servers_time_zone(app: Flask) -> None:
     tokyo = NOW.astimezone(timezone(timedelta(hours=9)))  # the same moment, 21:00 there
     with app.app_context():
-        row = SignIn(
-            user=User(username="alice", password_hash="x"),
-            password_version=1,
-            **SignIn.new_session("password") | {"last_seen_at": tokyo},
-        )
-        db.session.add(row)
-        db.session.commit()
+        stored_sign_in(last_seen_at=tokyo)
         stored = db.session.execute(text("SELECT last_seen_at FROM sign_ins")).scalar()
         db.session.expire_all()
         assert str(stored).startswith("2026-06-01 12:00:00")  # text on SQLite, a time elsewhere
