@@ -2,7 +2,8 @@
 
 Length is checked first (forms.py), so nothing here ever sees an oversized password.
 Strength comes from zxcvbn (its Rust port, zxcvbn-rs-py: fast, and it keeps no shared
-state between threads), given the username so that passwords built from it score low.
+state between threads), given the username and the site's own words (``SITE_WORDS``) so
+that passwords built from them score low.
 """
 
 import os
@@ -25,6 +26,9 @@ from .models import SignIn, User, rows_matched
 STRENGTH_CHECKED_CHARS = 48
 # zxcvbn's score 3: "safely unguessable", out of reach of an online attack.
 MIN_SCORE = 3
+# Words a password typed on this site borrows first, and so a guesser tries first: the
+# site's name and what its pages call the act. zxcvbn ranks them just after the username.
+SITE_WORDS = ("loginflow", "login", "flow", "sign in", "signin")
 
 # scrypt takes ~32 MB per hash, and more hashes at once than cores only add memory, not
 # speed: a burst of sign-ins waits here instead of growing the process without bound.
@@ -113,7 +117,7 @@ def guessability_problem(password: str, username: str) -> str | None:
     """Why ``password`` is easy to guess for ``username``, or None if it is not."""
     if len(username) >= 3 and username.lower() in password.lower():
         return "Leave your username out of your password."
-    estimate = zxcvbn(password[:STRENGTH_CHECKED_CHARS], [username])
+    estimate = zxcvbn(password[:STRENGTH_CHECKED_CHARS], [username, *SITE_WORDS])
     if int(estimate.score) >= MIN_SCORE:
         return None
     warning = estimate.feedback.warning if estimate.feedback else None
