@@ -43,6 +43,7 @@ class Config:
     TRUSTED_PROXIES = 0
 
     # Set in production: browsers then refuse plain HTTP to this host for the time given.
+    # Checked at start: a max-age of a year or more, with includeSubDomains or preload if wanted.
     STRICT_TRANSPORT_SECURITY: str | None = None
 
     # Larger request bodies get the 413 page before anything reads them.
@@ -116,6 +117,7 @@ class ProductionConfig(Config):
     REMEMBER_ME_COOKIE_NAME = "__Host-remember"
     PRODUCTION = True
     # Two years. No includeSubDomains: other sites under the domain may not all speak HTTPS.
+    # Where they all do, FLASK_STRICT_TRANSPORT_SECURITY='max-age=63072000; includeSubDomains'.
     STRICT_TRANSPORT_SECURITY = "max-age=63072000"
     # Links made outside a request (url_for(..., _external=True) in a command) say https.
     PREFERRED_URL_SCHEME = "https"

@@ -134,3 +134,25 @@ def test_only_production_sends_hsts(
     response = production.get("/", base_url="https://localhost")
     max_age = int(response.headers["Strict-Transport-Security"].removeprefix("max-age="))
     assert max_age >= 365 * 24 * 3600
+
+
+@pytest.mark.parametrize(
+    ("setting", "sent"),
+    [
+        # By default not the subdomains: other sites under the domain may not speak HTTPS.
+        (None, "max-age=63072000"),
+        ("max-age=63072000; includeSubDomains", "max-age=63072000; includeSubDomains"),
+    ],
+)
+def test_production_sends_hsts_for_subdomains_only_when_the_deployer_says_so(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, setting: str | None, sent: str
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "k" * 64)
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", "sqlite://")
+    monkeypatch.setenv("FLASK_TRUSTED_HOSTS", '["localhost"]')
+    if setting is not None:
+        monkeypatch.setenv("FLASK_STRICT_TRANSPORT_SECURITY", setting)
+    production = make_app(ProductionConfig).test_client()
+    for path in ("/", "/login", "/no/such/page"):
+        response = production.get(path, base_url="https://localhost")
+        assert response.headers.getlist("Strict-Transport-Security") == [sent], path

@@ -397,6 +397,65 @@ def test_production_promises_cannot_be_switched_off(
     assert str(refused.value) == f"FLASK_{key} {must} in production."
 
 
+HSTS_REFUSED = (
+    "FLASK_STRICT_TRANSPORT_SECURITY must hold a max-age of 31536000 (a year) or more, "
+    "e.g. 'max-age=63072000; includeSubDomains'."
+)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "max-age=31535999",  # a second short of a year
+        "max-age=0",  # tells browsers to forget HSTS
+        "includeSubDomains",  # no max-age at all
+        "",
+        "null",  # JSON for None: HSTS switched off
+        "63072000",  # JSON for a number, not a header value
+        "max-age=63072000; includeSubDomains; max-age=1",
+        "max-age=63072000; includeSubDomain",
+        'max-age="63072000"',
+        "max-age=63072000\r\nSet-Cookie: planted=1",
+    ],
+)
+def test_production_refuses_hsts_shorter_than_a_year_or_malformed(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    for name, setting in PRODUCTION_ENVIRONMENT.items():
+        monkeypatch.setenv(name, setting)
+    monkeypatch.setenv("FLASK_STRICT_TRANSPORT_SECURITY", value)
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(ProductionConfig)
+    assert str(refused.value) == HSTS_REFUSED
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "max-age=31536000",
+        "max-age=63072000; includeSubDomains",
+        "max-age=63072000;includesubdomains;preload",
+    ],
+)
+def test_production_takes_hsts_of_a_year_or_more_with_subdomains_if_asked(
+    monkeypatch: pytest.MonkeyPatch, make_app: MakeApp, value: str
+) -> None:
+    for name, setting in PRODUCTION_ENVIRONMENT.items():
+        monkeypatch.setenv(name, setting)
+    monkeypatch.setenv("FLASK_STRICT_TRANSPORT_SECURITY", value)
+    assert make_app(ProductionConfig).config["STRICT_TRANSPORT_SECURITY"] == value
+
+
+def test_outside_production_hsts_may_be_off_but_not_malformed(
+    monkeypatch: pytest.MonkeyPatch, make_app: MakeApp
+) -> None:
+    assert make_app(TestingConfig).config["STRICT_TRANSPORT_SECURITY"] is None
+    monkeypatch.setenv("FLASK_STRICT_TRANSPORT_SECURITY", "max-age=60")
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(TestingConfig)
+    assert str(refused.value) == HSTS_REFUSED
+
+
 def test_production_refuses_to_start_without_trusted_hosts(
     monkeypatch: pytest.MonkeyPatch,
     make_app: MakeApp,

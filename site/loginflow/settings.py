@@ -44,6 +44,10 @@ SCRYPT_MIN_N, SCRYPT_MAX_BYTES = 2**14, 64 * 1024 * 1024
 PBKDF2_ITERATIONS = (600_000, 10_000_000)
 # Werkzeug's own parameters where a method leaves them out: scrypt n, r, p; pbkdf2 rounds.
 WERKZEUG_SCRYPT, WERKZEUG_PBKDF2_ITERATIONS = [2**15, 8, 1], 1_000_000
+# HSTS: a year at least, or browsers forget it between visits of a person who comes rarely.
+HSTS_MIN_MAX_AGE = 365 * 24 * 60 * 60
+# The directives browsers know; anything else (a line break above all) is refused, not sent.
+HSTS_DIRECTIVE = re.compile(r"max-age=(\d{1,10})|includesubdomains|preload", re.IGNORECASE)
 # Production's promises; each may not be switched off there.
 PRODUCTION_MUSTS = {
     "SESSION_COOKIE_SECURE": True,
@@ -96,6 +100,9 @@ def load_settings(app: Flask, config: type | None) -> None:
     _hide_sql_parameters(settings)
     _check_trusted_hosts(settings["TRUSTED_HOSTS"], required=settings["PRODUCTION"])
     _check_hash_method(settings["PASSWORD_HASH_METHOD"], testing=settings["TESTING"])
+    _check_strict_transport_security(
+        settings["STRICT_TRANSPORT_SECURITY"], production=settings["PRODUCTION"]
+    )
     if settings["PRODUCTION"]:
         _check_production(settings)
 
@@ -195,6 +202,27 @@ def _check_trusted_hosts(hosts: Any, *, required: bool) -> None:
     if not (isinstance(hosts, list) and hosts and all(isinstance(h, str) and h for h in hosts)):
         raise ConfigurationError(
             "FLASK_TRUSTED_HOSTS must list the site's host names, e.g. '[\"example.com\"]'."
+        )
+
+
+def _check_strict_transport_security(value: Any, *, production: bool) -> None:
+    """A Strict-Transport-Security value with a max-age of a year or more, when set.
+
+    Production must send one: its cookies are HTTPS-only, and HSTS keeps a person from ever
+    reaching the plain-HTTP site first. Elsewhere it may be left unset.
+    """
+    if not value and not production:
+        return
+    directives = [d.strip() for d in value.split(";")] if isinstance(value, str) else [""]
+    matches = [HSTS_DIRECTIVE.fullmatch(d) for d in directives]
+    names = [d.split("=")[0].lower() for d in directives]
+    ages = [int(m.group(1)) for m in matches if m and m.group(1)]
+    # Each directive known and given once, so there is one max-age to judge.
+    well_formed = all(matches) and len(set(names)) == len(names)
+    if not (well_formed and ages and ages[0] >= HSTS_MIN_MAX_AGE):
+        raise ConfigurationError(
+            f"FLASK_STRICT_TRANSPORT_SECURITY must hold a max-age of {HSTS_MIN_MAX_AGE} (a year) "
+            "or more, e.g. 'max-age=63072000; includeSubDomains'."
         )
 
 
