@@ -3,7 +3,8 @@
 # Also: make test-unit (unit tests only, no browser), make test-browser, make test-pythons
 # (the unit tests under each other Python loginflow supports that the machine has), make lint,
 # make mutate (mutation testing, not part of make test or CI), make bench and make capacity
-# (what the pattern costs, measured, and what that means at scale; not part of CI either).
+# (what the pattern costs, measured, and what that means at scale; not part of CI either),
+# make screenshots (the pages, as docs/screenshots/*.png).
 PYTHON ?= python3
 PORT ?= 5000
 VENV := .venv
@@ -13,7 +14,8 @@ PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 # The unit tests need no browser and not the Playwright plugin either.
 UNIT_TESTS := $(BIN)/python -m pytest tests -p no:playwright
 
-.PHONY: run test test-unit test-postgresql test-browser test-pythons lint mutate serve bench capacity lock
+.PHONY: run test test-unit test-postgresql test-browser test-pythons lint mutate serve bench capacity lock \
+	screenshots
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -122,6 +124,16 @@ test-postgresql: $(VENV)/.installed-test
 
 test-browser: $(VENV)/.installed-test
 	$(browser_tests)
+
+# docs/screenshots/{page}-{width}-{theme}.png: six pages, 1280 and 390 pixels wide, light
+# and dark, shot in Chromium from a site served by e2e/screenshots.py itself, on a stopped
+# clock with fixed data, so a second run writes the same bytes (on the same machine: the
+# pages are drawn with its fonts). Commit them when a page changes.
+screenshots: $(VENV)/.installed-test
+	@echo "==> Making sure there is a Chromium (a first download takes a while)"
+	$(BIN)/python -m e2e.browser
+	@echo "==> Screenshots of the pages into docs/screenshots/"
+	$(BIN)/python -m e2e.screenshots
 
 # The unit tests with branch coverage of loginflow (the floor, 95 %, is in pyproject.toml),
 # the same on PostgreSQL and Redis, then the browser tests.
