@@ -1,17 +1,35 @@
-"""README.md and SECURITY.md lead somewhere: every relative link and anchor resolves
-(tests/docs.py says how each is read)."""
+"""README.md and SECURITY.md lead somewhere: every relative link and anchor resolves, and
+every command they show is one the project has (tests/docs.py says how each is read)."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .docs import PROJECT_ROOT, link_problems
+from .conftest import MakeApp
+from .docs import (
+    PROJECT_ROOT,
+    Project,
+    command_lines,
+    command_problems,
+    flask_commands,
+    link_problems,
+)
+from .makefile import read_makefile
 from .markdown import anchors, links, read_markdown
 
 # About the pages, not the database.
 pytestmark = pytest.mark.sqlite_only
 
 PAGES = ["README.md", "SECURITY.md"]
+
+
+@pytest.fixture
+def project(make_app: MakeApp) -> Iterator[Project]:
+    """The project as the pages' commands meet it: its Makefile and its app's commands."""
+    makefile = read_makefile((PROJECT_ROOT / "Makefile").read_text(encoding="utf-8"))
+    with flask_commands(make_app()) as flask:
+        yield Project(makefile, flask)
 
 
 def page(name: str) -> Path:
@@ -25,6 +43,12 @@ def page(name: str) -> Path:
 def test_every_relative_link_and_anchor_of_the_page_resolves(name: str) -> None:
     problems = link_problems(page(name))
     assert not problems, "\n".join(["Links that lead nowhere:", *problems])
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_command_the_page_shows_exists(name: str, project: Project) -> None:
+    problems = command_problems(page(name), project)
+    assert not problems, "\n".join(["Commands that do not exist:", *problems])
 
 
 # The checks themselves, on made-up pages: each fault is reported, and nothing else is.
@@ -115,10 +139,29 @@ def test_the_good_page_is_read_whole() -> None:
     ]
     assert undefined == []
     assert anchors(page) == {"a-page", "running-it", "running-it-1", "kept"}
+    assert list(command_lines(page)) == [
+        (17, "make test-unit"),
+        (18, "PORT=8000 make run   # another port"),
+        (19, "make lock LOCK_ARGS='--upgrade-package flask' && make .venv-3.12/.installed-test"),
+        (20, "make"),
+        (21, 'echo "$PASSWORD" | .venv/bin/flask --app loginflow create-user bob'),
+        (22, "flask --app loginflow db upgrade"),
+        (23, "flask --app loginflow sign-ins purge \n  --older-than=30"),
+        (25, ".venv/bin/pytest tests -p no:playwright"),
+        (26, "python -m e2e.browser"),
+        (27, ".venv/bin/python -c 'import secrets; print(1)'"),
+        (31, "make capacity"),
+        (46, "make test"),
+        (46, "make test-pythons PYTHON_VERSIONS=3.13"),
+    ]
 
 
 def test_a_good_page_has_no_link_problems(tmp_path: Path) -> None:
     assert link_problems(write_pages(tmp_path, GOOD_PAGE), root=tmp_path) == []
+
+
+def test_a_good_page_has_no_command_problems(tmp_path: Path, project: Project) -> None:
+    assert command_problems(write_pages(tmp_path, GOOD_PAGE), project) == []
 
 
 # A line of a page, and what is reported about it.
@@ -156,13 +199,116 @@ def test_a_link_that_leads_nowhere_is_reported(tmp_path: Path, line: str, expect
     assert problems == [f"README.md:3: {expected}"]
 
 
-def test_every_problem_of_a_page_is_reported_at_once(tmp_path: Path) -> None:
-    text = "[a](missing.md)\n[b](#nowhere)\n"
+# Part of a page, and what is reported about it: the page's first line is a heading, so a
+# command in a fence is on line 4, and one in the prose on line 3.
+MISSING_COMMANDS = {
+    "unknown-make-target": (
+        "```sh\nmake no-such-target\n```",
+        "4: make no-such-target: the Makefile has no target no-such-target",
+    ),
+    "unknown-make-target-inline": (
+        "Run `make test no-such`.",
+        "3: make test no-such: the Makefile has no target no-such",
+    ),
+    "unknown-flask-command": (
+        "```\nflask --app loginflow no-such\n```",
+        "4: flask --app loginflow no-such: flask has no command no-such",
+    ),
+    "unknown-flask-subcommand": (
+        "```bash\n.venv/bin/flask --app loginflow db upgrayedd\n```",
+        "4: .venv/bin/flask --app loginflow db upgrayedd: flask db has no command upgrayedd",
+    ),
+    "unknown-flask-option": (
+        "```sh\nflask --app loginflow sign-ins purge --older 3\n```",
+        "4: flask --app loginflow sign-ins purge --older 3: "
+        "flask sign-ins purge has no option --older",
+    ),
+    "flask-without-the-app": (
+        "```sh\nflask create-user alice\n```",
+        "4: flask create-user alice: "
+        "flask finds this site only with --app loginflow before the command",
+    ),
+    "flask-with-another-app": (
+        "```sh\nflask --app other run\n```",
+        "4: flask --app other run: --app other is not this site: flask --app loginflow is",
+    ),
+    "unknown-program-in-a-chain": (
+        "```sh\nmake test && frobnicate\n```",
+        "4: frobnicate: frobnicate is not make, flask, python, a .venv/bin script or an allowed "
+        "outside command (OUTSIDE_COMMANDS in tests/docs.py)",
+    ),
+    "missing-venv-script": (
+        "```console\n$ .venv/bin/no-such\n```",
+        "4: .venv/bin/no-such: there is no no-such in .venv/bin, and no make target installs one",
+    ),
+    "missing-python-module": (
+        "```sh\npython -m no_such_module\n```",
+        "4: python -m no_such_module: no module no_such_module to run",
+    ),
+    "missing-python-script": (
+        "```sh\npython3 no_such_script.py\n```",
+        "4: python3 no_such_script.py: no script no_such_script.py",
+    ),
+    "unclosed-quote": ("```sh\necho 'unclosed\n```", "4: echo 'unclosed: a quote is never closed"),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), MISSING_COMMANDS.values(), ids=list(MISSING_COMMANDS)
+)
+def test_a_command_that_does_not_exist_is_reported(
+    tmp_path: Path, project: Project, text: str, expected: str
+) -> None:
+    problems = command_problems(write_pages(tmp_path, f"# The page\n\n{text}\n"), project)
+    assert problems == [f"README.md:{expected}"]
+
+
+def test_every_problem_of_a_page_is_reported_at_once(tmp_path: Path, project: Project) -> None:
+    text = "[a](missing.md)\n[b](#nowhere)\n```sh\nmake no-such\nflask --app loginflow no\n```\n"
     path = write_pages(tmp_path, text)
     assert [problem.split(": ")[0] for problem in link_problems(path, root=tmp_path)] == [
         "README.md:1",
         "README.md:2",
     ]
+    assert [problem.split(": ")[0] for problem in command_problems(path, project)] == [
+        "README.md:4",
+        "README.md:5",
+    ]
+
+
+def test_make_alone_needs_a_default_goal(tmp_path: Path, project: Project) -> None:
+    no_rules = Project(read_makefile("PORT ?= 5000\n.PHONY: run\n"), project.flask)
+    path = write_pages(tmp_path, "```sh\nmake\nmake run\n```\n")
+    assert command_problems(path, no_rules) == [
+        "README.md:2: make: the Makefile has no default goal"
+    ]
+
+
+# Variables in file targets, a .PHONY list over two lines, colons in recipes, in a define
+# block and in a value, a pattern rule.
+MAKEFILE = """\
+VENV := .venv
+BIN = $(VENV)/bin
+URL := http://127.0.0.1:5000
+.PHONY: run \\
+\tlint
+$(BIN)/python:
+\t@echo "not: a rule"
+define recipe
+fake-target: inside a define
+endef
+run: $(BIN)/python ; @echo run
+.venv-%/.installed: requirements.txt
+"""
+
+
+def test_a_makefile_is_read_as_make_reads_it() -> None:
+    rules = read_makefile(MAKEFILE)
+    assert rules.targets == {".venv/bin/python", "run", "lint"}
+    assert rules.has(".venv-3.13/.installed")
+    assert not rules.has(".venv-/.installed")
+    assert rules.default_goal == ".venv/bin/python"  # the first, .PHONY aside
+    assert read_makefile(MAKEFILE + ".DEFAULT_GOAL := run\n").default_goal == "run"
 
 
 @pytest.mark.parametrize(
