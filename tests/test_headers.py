@@ -18,6 +18,7 @@ EXPECTED = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 CSP_DIRECTIVES = [
     "default-src 'self'",

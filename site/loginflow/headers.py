@@ -31,6 +31,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",  # other sites never see this site's paths
     "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
     "Cross-Origin-Opener-Policy": "same-origin",  # a page opened from elsewhere gets no handle
+    # No other site may load a response into its page (as an image, a script): nothing leaks.
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 # A versioned static URL never changes content, so it may be kept for a year.
 VERSIONED_STATIC = "public, max-age=31536000, immutable"
