@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from loginflow.config import ProductionConfig
 
-from .actions import register
+from .actions import csrf_token, register
 from .conftest import MakeApp
 
 EXPECTED = {
@@ -56,6 +56,36 @@ def test_every_response_carries_the_security_headers(
     policy = [d.strip() for d in response.headers["Content-Security-Policy"].split(";")]
     assert set(CSP_DIRECTIVES) <= set(policy)
     assert not any("unsafe" in d for d in policy)
+    response.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "form", "status"),
+    [
+        ("GET", "/account", None, 200),
+        ("GET", "/static/style.css", None, 200),
+        ("POST", "/login", {"username": "alice"}, 400),  # no CSRF token: another site has none
+        ("POST", "/cookies/note", {"note": "hi", "csrf_token": "?"}, 302),  # as if it had one
+        ("OPTIONS", "/account/password", None, 200),  # a preflight before a cross-origin POST
+        ("OPTIONS", "/logout", None, 200),
+    ],
+)
+def test_no_response_lets_another_origin_read_it(
+    client: FlaskClient, method: str, path: str, form: dict[str, str] | None, status: int
+) -> None:
+    """No CORS: a script on another site may send, but never read what comes back."""
+    register(client)
+    headers = {"Origin": "https://evil.example"}
+    if method == "OPTIONS":
+        headers |= {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        }
+    if form and "csrf_token" in form:
+        form = form | {"csrf_token": csrf_token(client)}
+    response = client.open(path, method=method, headers=headers, data=form)
+    assert response.status_code == status
+    assert [name for name, _ in response.headers if name.lower().startswith("access-control")] == []
     response.close()
 
 
