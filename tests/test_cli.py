@@ -178,6 +178,54 @@ def test_sign_ins_end_refuses_an_unknown_user(
     assert security_lines(caplog) == []
 
 
+def test_sign_ins_end_all_signs_every_browser_of_every_account_out(
+    app: Flask, runner: FlaskCliRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    alice, alice_remembered, bob, bob_remembered = (app.test_client() for _ in range(4))
+    register(alice)  # signs in
+    sign_in(alice_remembered, remember=True)
+    register(bob, "bob")
+    sign_in(bob_remembered, "bob", remember=True)
+    browsers = (alice, alice_remembered, bob, bob_remembered)
+    assert [browser.get("/account").status_code for browser in browsers] == [200] * 4
+
+    result = runner.invoke(args=["sign-ins", "end", "--all"])
+    assert (result.exit_code, result.output) == (0, "Ended 4 sign-ins of every account.\n")
+    with app.app_context():
+        assert db.session.scalars(select(SignIn.revoked_at)).all().count(None) == 0
+    for browser in browsers:
+        # The remember cookie brings no sign-in back either: its row is revoked too.
+        assert browser.get("/account").headers["Location"] == "/login?next=/account"
+        assert browser.get("/account").headers["Location"] == "/login?next=/account"
+    assert security_lines(caplog)[-1] == ("every_sign_in_ended", "-", "-")
+    assert sign_in(bob, "bob").headers["Location"] == "/account"  # the password still works
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Error: Give a USERNAME, or --all for every account.\n"),
+        (["alice", "--all"], "Error: Give a USERNAME or --all, not both.\n"),
+        (["--all", "alice"], "Error: Give a USERNAME or --all, not both.\n"),
+    ],
+)
+def test_sign_ins_end_takes_a_username_or_all_and_never_both(
+    runner: FlaskCliRunner,
+    client: FlaskClient,
+    caplog: pytest.LogCaptureFixture,
+    args: list[str],
+    message: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    register(client)
+    caplog.clear()
+    result = runner.invoke(args=["sign-ins", "end", *args])
+    assert (result.exit_code, result.output) == (1, message)
+    assert client.get("/account").status_code == 200
+    assert security_lines(caplog) == []
+
+
 def add_sign_ins(app: Flask, **rows: dict[str, datetime | None]) -> None:
     """Store sign-ins of alice, each labelled by its user agent, with the times given."""
     with app.app_context():

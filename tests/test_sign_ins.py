@@ -422,3 +422,16 @@ def test_ending_all_but_this_one_leaves_other_accounts_alone(
         [row] = db.session.scalars(SignIn.live().where(SignIn.user_id == alice.id)).all()
         assert sign_ins.end_all(alice, keep=row) == 0
     assert bob.get("/account").status_code == 200
+
+
+def test_ending_everyone_revokes_every_accounts_sign_ins_but_counts_only_those_in_force(
+    app: Flask, client: FlaskClient
+) -> None:
+    register(client)
+    sign_in(app.test_client(), remember=True)
+    register(app.test_client(), "bob")
+    age_sign_in(app, last_seen_at=IDLE)  # bob's: out of force, not yet revoked
+    with app.app_context():
+        assert sign_ins.end_everyone() == 2
+        assert db.session.scalars(select(SignIn.revoked_at)).all().count(None) == 0
+        assert sign_ins.end_everyone() == 0

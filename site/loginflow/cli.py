@@ -1,8 +1,9 @@
-"""The operator's commands: create an account, end a user's sign-ins, purge ended ones.
+"""The operator's commands: create an account, end sign-ins (a user's, or all), purge ended ones.
 
-Run as ``flask --app loginflow create-user NAME``, ``... sign-ins end NAME`` and
-``... sign-ins purge --older-than DAYS``. Each prints one line of result; a bad name or
-value prints one line, ``Error: ...``, and exits with status 1, so scripts can rely on both.
+Run as ``flask --app loginflow create-user NAME``, ``... sign-ins end NAME`` (or
+``--all``) and ``... sign-ins purge --older-than DAYS``. Each prints one line of result; a
+bad name or value prints one line, ``Error: ...``, and exits with status 1, so scripts can
+rely on both.
 """
 
 import sys
@@ -82,9 +83,22 @@ sign_ins_commands = AppGroup("sign-ins", help="End or purge the sign-ins of brow
 
 
 @sign_ins_commands.command("end", cls=OneLineErrorCommand)
-@click.argument("username")
-def end(username: str) -> None:
-    """Sign USERNAME out of every browser at once: the answer to a stolen password or cookie."""
+@click.argument("username", required=False)
+@click.option("--all", "everyone", is_flag=True, help="End every sign-in of every account.")
+def end(username: str | None, everyone: bool) -> None:
+    """Sign USERNAME out of every browser at once: the answer to a stolen password or cookie.
+
+    With --all instead, every account is signed out everywhere: the answer to a breach.
+    """
+    # One or the other, never a guess: --all with a name may be a typo for that name alone.
+    if everyone and username is not None:
+        raise click.ClickException("Give a USERNAME or --all, not both.")
+    if everyone:
+        ended = sign_ins.end_everyone()
+        click.echo(f"Ended {ended} sign-in{'' if ended == 1 else 's'} of every account.")
+        return
+    if username is None:
+        raise click.ClickException("Give a USERNAME, or --all for every account.")
     user = db.session.scalar(User.named(username))
     if user is None:
         raise click.ClickException(f"No user is named {username!r}.")

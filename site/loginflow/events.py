@@ -20,6 +20,8 @@ THROTTLED = _events.signal("throttled")
 SESSION_TIMEOUT = _events.signal("session_timeout")
 PASSWORD_CHANGED = _events.signal("password_changed")
 SIGN_INS_ENDED = _events.signal("sign_ins_ended")
+# The operator ended every sign-in of every account at once: sent with no username.
+EVERY_SIGN_IN_ENDED = _events.signal("every_sign_in_ended")
 
 ALL: tuple[NamedSignal, ...] = (
     SIGN_IN,
@@ -31,6 +33,7 @@ ALL: tuple[NamedSignal, ...] = (
     SESSION_TIMEOUT,
     PASSWORD_CHANGED,
     SIGN_INS_ENDED,
+    EVERY_SIGN_IN_ENDED,
 )
 
 

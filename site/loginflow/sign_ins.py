@@ -25,7 +25,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, delete, or_, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    or_,
+    true,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
@@ -168,14 +178,31 @@ def end_all(user: User, *, keep: SignIn | None = None) -> int:
     can bring one back. With ``keep``, only sign-ins of its password version: one made by a
     password change racing this request is newer, and not ``keep``'s to end.
     """
-    now = utcnow()
     which = SignIn.user_id == user.id
     if keep is not None:
         which = and_(which, SignIn.id != keep.id, SignIn.password_version == keep.password_version)
+    ended = _end_every(which)
+    events.emit(events.SIGN_INS_ENDED, user.username)
+    return ended
+
+
+def end_everyone() -> int:
+    """Revoke every sign-in of every account; how many of them were in force.
+
+    The operator's answer to a breach of the site itself, when any account's cookies may be
+    in other hands: every session and remember cookie stops working at its next request.
+    """
+    ended = _end_every(true())
+    events.emit(events.EVERY_SIGN_IN_ENDED, None)
+    return ended
+
+
+def _end_every(which: ColumnElement[bool]) -> int:
+    """Revoke the sign-ins ``which`` selects and commit; how many were in force."""
+    now = utcnow()
     ended = _revoke(and_(which, in_force(now)), now)
     _revoke(which, now)
     db.session.commit()
-    events.emit(events.SIGN_INS_ENDED, user.username)
     return ended
 
 
