@@ -3,14 +3,20 @@
 import base64
 import html
 import json
+import random
 import re
 import zlib
+from types import SimpleNamespace
 
+import itsdangerous.url_safe
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from loginflow.forms import NOTE_MAX
+
 from .actions import attributes, csrf_token, register, set_cookie, sign_in
+from .conftest import MakeApp
 
 LIFETIME_CHOICES = ("session", "minute", "day", "year")
 
@@ -154,7 +160,7 @@ BAD_NOTES = {
     "empty": ("", "Type a note first."),
     "only spaces": ("   ", "Type a note first."),
     "only whitespace": ("\t \r\n ", "Type a note first."),
-    "too long": ("x" * 201, "Keep the note to 200"),
+    "too long": ("x" * 151, "Keep the note to 150 characters."),
 }
 
 
@@ -627,3 +633,49 @@ def test_each_section_id_names_one_element_only(client: FlaskClient) -> None:
     ids = re.findall(r' id="([^"]+)"', client.get("/cookies/").text)
     for anchor in ("sent", "session", "theme", "session-note", "clear", "script"):
         assert ids.count(anchor) == 1, anchor
+
+
+# Browsers need keep a cookie only while it fits in 4096 bytes; a larger session cookie may
+# be dropped, and the person silently signed out.
+COOKIE_LIMIT = 4096
+# Characters beyond the Basic Multilingual Plane, as many as the lab keeps: in the
+# session's JSON each is two \\u escapes, 12 bytes, the most any character takes. Drawn
+# at random, so that compression gains little, and from a fixed seed: the same every run.
+_random = random.Random(0)  # noqa: S311
+LONGEST_NOTE = "".join(chr(_random.randrange(0x10000, 0x110000)) for _ in range(NOTE_MAX))
+
+
+@pytest.mark.parametrize("compressible", [True, False], ids=["as-sent", "incompressible"])
+def test_the_largest_session_cookie_the_site_writes_fits_in_a_browser(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, compressible: bool
+) -> None:
+    name = "s" * 64  # the longest cookie name the settings allow
+    app = make_app(SESSION_COOKIE_NAME=name)
+    client = app.test_client()
+    register(client, "a" * 32)  # the longest username, signed in and fresh
+    token = csrf_token(client)
+    assert f'maxlength="{NOTE_MAX}"' in section(client.get("/cookies/").text, "session-note")
+    # Two messages waiting for a page, each naming the account or a count.
+    client.post("/register", data={"csrf_token": token})
+    client.post("/account/sign-out-everywhere-else", data={"csrf_token": token})
+    if not compressible:
+        # As if zlib could not shorten the session at all: the bound, whatever the note holds.
+        fake = SimpleNamespace(compress=lambda data: data + b"..", decompress=zlib.decompress)
+        monkeypatch.setattr(itsdangerous.url_safe, "zlib", fake)
+    response = client.post("/cookies/note", data={"note": LONGEST_NOTE, "csrf_token": token})
+
+    header = set_cookie(response, name)
+    name_and_value = header.partition(";")[0]
+    # Name and value (ASVS 3.3.5), and even with its attributes (RFC 6265's minimum).
+    assert len(name_and_value.encode()) < len(header.encode()) < COOKIE_LIMIT
+    session = app.session_interface.get_signing_serializer(app).loads(
+        name_and_value.partition("=")[2]
+    )
+    assert session["note"] == LONGEST_NOTE
+    assert session["_fresh"] is True
+    assert session["_flashes"] == [
+        ("info", f"You are signed in as {'a' * 32}. Sign out first to create another account."),
+        ("success", "Signed out of 0 other browsers. This browser stays signed in."),
+    ]
+    assert {"_user_id", "_id", "csrf_token", "lab_result"} <= session.keys()
+    assert name_and_value.partition("=")[2].startswith(".") is compressible

@@ -13,7 +13,8 @@ from loginflow import remember
 from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 
-from .actions import attributes, set_cookie, sign_in, sign_out, sql_statements
+from .actions import attributes, register, set_cookie, sign_in, sign_out, sql_statements
+from .conftest import MakeApp
 
 
 @pytest.fixture
@@ -57,6 +58,18 @@ def test_remember_cookie_has_max_age_and_is_http_only(signed_up: FlaskClient) ->
     assert "secure" not in cookie  # development and tests run on plain http://127.0.0.1
     # Flask-Login's own remember cookie is never used.
     assert set_cookie(response, "remember_token") is None
+
+
+def test_remember_cookie_fits_in_a_browser_as_issued_and_as_rotated(make_app: MakeApp) -> None:
+    name = "r" * 64  # the longest cookie name the settings allow
+    client = make_app(REMEMBER_ME_COOKIE_NAME=name).test_client()
+    register(client)
+    issued = set_cookie(sign_in(client, remember=True), name)
+    client.delete_cookie("session")  # the browser restarts: the cookie is rotated
+    rotated = set_cookie(client.get("/account"), name)
+    for header in (issued, rotated):
+        # Name and value (ASVS 3.3.5), and even with its attributes (RFC 6265's minimum).
+        assert len(header.partition(";")[0].encode()) < len(header.encode()) < 4096
 
 
 def test_remember_cookie_is_random_and_only_its_hash_is_stored(app: Flask, remembered: str) -> None:
