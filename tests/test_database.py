@@ -17,14 +17,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import insert, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from loginflow import create_app
 from loginflow.config import TestingConfig
 from loginflow.extensions import db
-from loginflow.models import User
+from loginflow.models import SignIn, User
 
 from .actions import PASSWORD, set_cookie, sign_in
 from .conftest import MakeApp
@@ -90,6 +90,31 @@ def test_a_new_database_is_migrated_to_the_latest_revision_at_start(app: Flask) 
         db.session.add(User(username="alice", password_hash="x"))
         with pytest.raises(IntegrityError):  # the migration made the lower(username) index
             db.session.commit()
+
+
+# Names and passwords tried first against a new site, from vendors' defaults.
+DEFAULT_CREDENTIALS = [
+    ("admin", "admin"),
+    ("admin", "password"),
+    ("administrator", "administrator"),
+    ("root", "root"),
+    ("test", "test"),
+    ("loginflow", "loginflow"),
+]
+
+
+def test_a_new_database_holds_no_account_to_sign_in_with(make_app: MakeApp, database: str) -> None:
+    """No default account: nobody can sign in until someone registers (ASVS 6.3.2)."""
+    app = database_app(make_app, database)
+    assert revision(app) == LATEST
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 0
+    client = app.test_client()
+    for username, password in DEFAULT_CREDENTIALS:
+        response = sign_in(client, username, password)
+        assert response.status_code == 422, username
+        assert "Invalid username or password." in response.text
 
 
 INSTANCES = 3
