@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,16 +18,18 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from loginflow import create_app
 from loginflow.config import TestingConfig
+from loginflow.database import MIGRATIONS
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
-from .actions import PASSWORD, set_cookie, sign_in
+from .actions import PASSWORD, register, set_cookie, sign_in
 from .conftest import MakeApp
 
 FULL = 2  # PRAGMA synchronous: a commit is on disk before it returns
@@ -115,6 +118,88 @@ def test_a_new_database_holds_no_account_to_sign_in_with(make_app: MakeApp, data
         response = sign_in(client, username, password)
         assert response.status_code == 422, username
         assert "Invalid username or password." in response.text
+
+
+def delete_account(app: Flask, username: str) -> None:
+    """What an operator does, there being no page for it: delete the users row with SQL."""
+    with app.app_context():
+        db.session.execute(text("DELETE FROM users WHERE username = :name"), {"name": username})
+        db.session.commit()
+
+
+def test_a_deleted_accounts_cookies_sign_nobody_in_and_break_no_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    register(client)  # signed in, a session cookie
+    remembered = app.test_client()
+    sign_in(remembered, remember=True)
+    delete_account(app, "alice")
+    with app.app_context():
+        # ON DELETE CASCADE: the account's sign-ins, and what they kept, went with it.
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 0
+    for browser in (client, remembered):
+        account = browser.get("/account")
+        assert (account.status_code, account.location) == (302, "/login?next=/account")
+        home = browser.get("/")
+        assert home.status_code == 200
+        assert "You are not signed in." in home.text
+    assert remembered.get_cookie("remember") is None  # deleted, as a cookie of no sign-in
+
+
+def test_a_deleted_accounts_cookies_never_open_the_account_made_after_it(
+    app: Flask, client: FlaskClient
+) -> None:
+    """SQLite hands the newest row's number out again once it is deleted; a sign-in left
+    pointing at that number would open whichever account gets it next."""
+    register(client, "mallory")
+    remembered = app.test_client()
+    sign_in(remembered, "mallory", remember=True)
+    delete_account(app, "mallory")
+    register(app.test_client(), "victim")
+    for browser in (client, remembered):
+        account = browser.get("/account")
+        assert (account.status_code, account.location) == (302, "/login?next=/account")
+        assert "You are not signed in." in browser.get("/").text
+
+
+# A later migration that changes the users table, in batch mode as every new one is: on
+# SQLite, it copies the table to a new one, drops the old and renames the new.
+COPY_USERS = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+
+
+def upgrade() -> None:
+    # SQLite cannot reflect the index on lower(username), so a copy would lose it: made anew.
+    op.drop_index("ix_users_username_lower", table_name="users")
+    with op.batch_alter_table("users", recreate="always") as batch:
+        batch.add_column(sa.Column("display_name", sa.String(32)))
+    op.create_index("ix_users_username_lower", "users", [sa.text("lower(username)")], unique=True)
+"""
+
+
+@pytest.mark.sqlite_only
+def test_a_migration_that_copies_the_users_table_keeps_every_sign_in(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """With foreign keys on, dropping the old users table would delete every sign-in."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, migrations, ignore=shutil.ignore_patterns("__pycache__"))
+    (migrations / "versions" / "0002_copy_users.py").write_text(COPY_USERS)
+    app = database_app(make_app, f"sqlite:///{tmp_path / 'site.sqlite'}")
+    client = app.test_client()
+    register(client)
+    flask_db(app, "upgrade", "--directory", str(migrations))
+    assert revision(app) == "0002"
+    assert client.get("/account").status_code == 200  # still signed in
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1
+        # And every connection afterwards enforces them again.
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert db.session.execute(text("PRAGMA foreign_key_check")).all() == []
 
 
 INSTANCES = 3

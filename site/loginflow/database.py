@@ -1,4 +1,4 @@
-"""The database: its schema, kept by migrations (Flask-Migrate, Alembic), and SQLite's journal.
+"""The database: its schema, kept by migrations (Flask-Migrate, Alembic); SQLite's settings.
 
 ``flask --app loginflow db upgrade`` brings a database to the schema of this version;
 ``make run`` and ``make serve`` run it before serving. At start, a new, empty database is
@@ -59,10 +59,12 @@ TABLES_0_1_0 = {
 
 
 def init_app(app: Flask) -> None:
-    """Migrations, SQLite's journal, and the guard that answers 503 on another schema."""
+    """Migrations, SQLite's journal and foreign keys, and the guard that answers 503 on
+    another schema."""
     migrate.init_app(app, db)
     with app.app_context():
         use_write_ahead_log(db.engine)
+        enforce_foreign_keys(db.engine)
     app.extensions["schema_problem"] = None
     app.before_request(_wait_for_upgrade)
 
@@ -112,6 +114,25 @@ def use_write_ahead_log(engine: Engine) -> None:
 def _set_journal_mode(connection: DBAPIConnection, _: object) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def enforce_foreign_keys(engine: Engine) -> None:
+    """On SQLite, every connection enforces foreign keys, as PostgreSQL always does.
+
+    SQLite leaves them off unless asked, on each connection. Off, deleting a ``users`` row
+    would leave its sign-ins behind instead of deleting them (``ON DELETE CASCADE``), and
+    SQLite gives a deleted newest row's id to the next account made: the deleted account's
+    session and remember cookies would then open that account. Migrations switch them off
+    while they copy tables (migrations/env.py).
+    """
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _set_foreign_keys)
+
+
+def _set_foreign_keys(connection: DBAPIConnection, _: object) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 

@@ -41,6 +41,16 @@ else:
         if serialized:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
             connection.commit()
+        # On SQLite a batch migration copies a table, drops the old one and renames the copy:
+        # with foreign keys enforced (database.py), dropping users would delete every sign-in
+        # (ON DELETE CASCADE). Off while migrating, outside a transaction as SQLite needs.
+        enforced = (
+            connection.dialect.name == "sqlite"
+            and connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        )
+        if enforced:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         try:
             context.configure(connection=connection, **options)
             with context.begin_transaction():
@@ -48,4 +58,7 @@ else:
         finally:
             if serialized:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
+            if enforced:  # the connection goes back to the pool: enforcing again
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()
