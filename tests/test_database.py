@@ -33,7 +33,7 @@ from .actions import PASSWORD, register, set_cookie, sign_in
 from .conftest import MakeApp
 
 FULL = 2  # PRAGMA synchronous: a commit is on disk before it returns
-LATEST = "0001"
+LATEST = "0002"
 
 # What loginflow 0.1.0, before migrations, made with db.create_all() on SQLite.
 SCHEMA_0_1_0 = """
@@ -168,8 +168,8 @@ COPY_USERS = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9999"
+down_revision = "{LATEST}"
 
 
 def upgrade() -> None:
@@ -182,18 +182,41 @@ def upgrade() -> None:
 
 
 @pytest.mark.sqlite_only
+def test_upgrading_deletes_the_sign_ins_an_account_deleted_earlier_left_behind(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """Before SQLite enforced foreign keys, deleting an account left its sign-ins behind."""
+    database_file = tmp_path / "site.sqlite"
+    app = database_app(make_app, f"sqlite:///{database_file}")
+    flask_db(app, "downgrade", "0001")
+    mallory, remembered = app.test_client(), app.test_client()
+    register(mallory, "mallory")
+    sign_in(remembered, "mallory", remember=True)
+    with closing(sqlite3.connect(database_file)) as unenforced:  # foreign keys off, as before
+        unenforced.execute("DELETE FROM users WHERE username = 'mallory'")
+        unenforced.commit()
+    flask_db(app, "upgrade")
+    register(app.test_client(), "victim")  # given mallory's number
+    for browser in (mallory, remembered):
+        account = browser.get("/account")
+        assert (account.status_code, account.location) == (302, "/login?next=/account")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1  # the victim's
+
+
+@pytest.mark.sqlite_only
 def test_a_migration_that_copies_the_users_table_keeps_every_sign_in(
     make_app: MakeApp, tmp_path: Path
 ) -> None:
     """With foreign keys on, dropping the old users table would delete every sign-in."""
     migrations = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, migrations, ignore=shutil.ignore_patterns("__pycache__"))
-    (migrations / "versions" / "0002_copy_users.py").write_text(COPY_USERS)
+    (migrations / "versions" / "9999_copy_users.py").write_text(COPY_USERS.format(LATEST=LATEST))
     app = database_app(make_app, f"sqlite:///{tmp_path / 'site.sqlite'}")
     client = app.test_client()
     register(client)
     flask_db(app, "upgrade", "--directory", str(migrations))
-    assert revision(app) == "0002"
+    assert revision(app) == "9999"
     assert client.get("/account").status_code == 200  # still signed in
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1
