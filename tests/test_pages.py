@@ -1,6 +1,8 @@
 """Every page renders, with the labels people and browser tests rely on."""
 
 import re
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -8,7 +10,7 @@ from flask.testing import FlaskClient
 
 from loginflow.forms import SignInForm, entered
 
-from .actions import PASSWORD, csrf_token, register, sign_in
+from .actions import PASSWORD, change_password, csrf_token, post_from, register, sign_in
 
 
 def test_home_says_nobody_is_signed_in(client: FlaskClient) -> None:
@@ -111,3 +113,77 @@ def test_a_field_read_before_its_form_is_validated_says_so(app: Flask) -> None:
         with pytest.raises(ValueError) as error:
             entered(form.password)
     assert str(error.value) == "password holds nothing: validate the form first."
+
+
+class Elements(HTMLParser):
+    """Every element of a page, as (tag, attributes)."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, dict(attrs)))
+
+
+# Each page with a password box: how it is opened, how it is sent back refused, and what a
+# password manager must know of each box (fill in the saved password, or offer a new one).
+PASSWORD_PAGES = {
+    "register": (
+        "/register",
+        lambda client: register(client, "alice", "short"),
+        {"password": "new-password", "confirm": "new-password"},
+    ),
+    "sign in": (
+        "/login",
+        lambda client: sign_in(client, "alice", "not the password at all"),
+        {"password": "current-password"},
+    ),
+    "reauth": (
+        "/reauth",
+        lambda client: post_from(client, "/reauth", "/reauth", password="not the password"),
+        {"password": "current-password"},
+    ),
+    "change password": (
+        "/account/password",
+        lambda client: change_password(client, current="not the password at all"),
+        {
+            "current_password": "current-password",
+            "new_password": "new-password",
+            "confirm": "new-password",
+        },
+    ),
+}
+SIGNED_IN_TO_SEE = {"reauth", "change password"}
+# What a page's script would listen to, or call, to stop a password being pasted in.
+CLIPBOARD = re.compile(r"paste|copy|cut\b|clipboard|preventDefault", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["opened", "refused"])
+@pytest.mark.parametrize("name", PASSWORD_PAGES)
+def test_password_boxes_hide_the_password_and_let_managers_and_paste_fill_them(
+    app: Flask, client: FlaskClient, name: str, refused: bool
+) -> None:
+    path, send_refused, expected = PASSWORD_PAGES[name]
+    if name in SIGNED_IN_TO_SEE:
+        register(client)
+    response = send_refused(client) if refused else client.get(path)
+    assert response.status_code == (422 if refused else 200)
+    elements = Elements(response.text).found
+    inputs = [attrs for tag, attrs in elements if tag == "input"]
+    boxes = {attrs.get("name"): (attrs.get("type"), attrs.get("autocomplete")) for attrs in inputs}
+    assert {field: boxes.get(field) for field in expected} == {
+        field: ("password", autocomplete) for field, autocomplete in expected.items()
+    }
+    hidden = [attrs.get("name") for attrs in inputs if attrs.get("type") == "password"]
+    assert sorted(hidden) == sorted(expected)  # no other box hides what is typed
+    # Nothing stops a paste: no handler on any element, and no script that could add one.
+    assert [(tag, attr) for tag, attrs in elements for attr in attrs if attr.startswith("on")] == []
+    scripts = [attrs for tag, attrs in elements if tag == "script"]
+    assert all(attrs.get("src") for attrs in scripts)  # none inline (the CSP refuses those too)
+    for attrs in scripts:
+        source = Path(
+            app.static_folder or "", str(attrs["src"]).split("?")[0].removeprefix("/static/")
+        )
+        assert not CLIPBOARD.search(source.read_text()), source.name
