@@ -18,7 +18,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
@@ -120,10 +120,7 @@ def _end_current_sign_in() -> None:
 def _start_session(row: SignIn, *, fresh: bool) -> None:
     # A new session: nothing set before sign-in (a planted value, an old CSRF token) survives.
     session.clear()
-    row.user.current_sign_in = row
-    login_user(row.user, fresh=fresh)
-    if fresh:
-        freshness.mark_fresh()
+    freshness.put_in_session(row, fresh=fresh)
 
 
 @login_manager.user_loader

@@ -19,13 +19,13 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import login_required, login_user
 from werkzeug.wrappers import Response
 
 from . import sign_ins, throttle
 from .extensions import CONFIRM_PASSWORD_VIEW, login_manager
 from .forms import ReauthForm, add_error, entered
-from .models import utcnow
+from .models import SignIn, utcnow
 from .passwords import password_matches
 from .security import return_path, safe_next
 
@@ -41,6 +41,18 @@ def mark_fresh() -> None:
     """This browser session has just been given the password."""
     session[FRESH] = True
     session[FRESH_AT] = utcnow().timestamp()
+
+
+def put_in_session(row: SignIn, *, fresh: bool) -> None:
+    """This browser's session holds ``row``'s current session token from now on.
+
+    ``fresh``: the password was typed just now. Everything else in the session stays: a
+    new sign-in clears it first (``auth._start_session``).
+    """
+    row.user.current_sign_in = row
+    login_user(row.user, fresh=fresh)
+    if fresh:
+        mark_fresh()
 
 
 def _lapse_stale_freshness() -> None:
