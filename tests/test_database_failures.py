@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 
-from .actions import PASSWORD, csrf_token, register, set_cookie, sign_in
+from .actions import PASSWORD, csrf_token, go_stale, register, set_cookie, sign_in
 from .conftest import MakeApp
 
 # About SQLite's own locks and files.
@@ -146,6 +146,25 @@ def test_refused_write_of_a_signed_in_browser_gets_the_503_page_without_a_sign_o
     assert UNAVAILABLE in response.text
     assert "Signed in as" not in response.text  # a Sign out button would only fail again
     assert client.get("/account").status_code == 200  # still signed in
+
+
+def test_refused_write_at_reauth_gives_the_503_page_and_leaves_the_session_as_it_was(
+    file_app: Flask, database_file: Path
+) -> None:
+    client = file_app.test_client()
+    register(client)
+    go_stale(client, file_app)
+    fields = {"password": PASSWORD, "csrf_token": csrf_token(client, "/reauth")}
+    session_cookie = client.get_cookie("session").value
+    with write_locked(database_file):
+        response = client.post("/reauth", data=fields)  # the new session token is refused
+    assert response.status_code == 503
+    assert UNAVAILABLE in response.text
+    assert set_cookie(response, "session") is None  # no token the database does not hold
+    assert client.get_cookie("session").value == session_cookie
+    assert "No: you typed your password" in client.get("/account").text  # signed in, not fresh
+    assert client.post("/reauth", data=fields).status_code == 302  # once the lock is gone
+    assert "Yes: you typed your password" in client.get("/account").text
 
 
 def test_refused_registration_gives_the_503_page_and_creates_nobody(

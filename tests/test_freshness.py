@@ -8,11 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from loginflow import freshness
+from loginflow.extensions import db
+from loginflow.models import SignIn, User, utcnow
 
-from .actions import PASSWORD, csrf_token, flashes, go_stale, register, sign_in
+from .actions import PASSWORD, csrf_token, flashes, go_stale, register, set_cookie, sign_in
 from .conftest import MakeApp
+from .test_remember import the_sign_in
 from .test_security_log import security_lines
 
 
@@ -165,3 +169,112 @@ def test_wrong_passwords_share_the_accounts_count_with_the_sign_in_page(
 def test_right_passwords_are_not_counted(app: Flask, signed_in: FlaskClient) -> None:
     for _ in range(6):
         assert reauth(signed_in, PASSWORD).status_code == 302
+
+
+def copy_of(app: Flask, client: FlaskClient) -> FlaskClient:
+    """Another client holding a copy of ``client``'s session cookie, as it is now."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_a_session_cookie_copied_before_reauth_is_signed_out_after_it(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    go_stale(signed_in, app)
+    copied = copy_of(app, signed_in)
+    assert reauth(signed_in, PASSWORD).status_code == 302
+    assert copied.get("/account").headers["Location"] == "/login?next=/account"
+    assert signed_in.get("/account/password").status_code == 200  # this browser goes on, fresh
+
+
+def test_reauth_renews_the_session_on_the_same_sign_in(app: Flask, client: FlaskClient) -> None:
+    """The sign-in is the same row, now confirmed: only its session is drawn anew."""
+    register(client)
+    sign_in(client, remember=True)
+    client.delete_cookie("session")  # the browser restarted and restores, not fresh
+    assert "restored from the remember cookie" in client.get("/account").text
+    remember_cookie = client.get_cookie("remember").value  # as the restore rotated it
+    before = the_sign_in(app)
+    response = reauth(client, PASSWORD)
+    assert response.status_code == 302
+    after = the_sign_in(app)
+    assert (after.id, after.created_at) == (before.id, before.created_at)
+    assert after.session_token != before.session_token
+    assert session_of(client)["_user_id"] == after.session_token
+    assert after.session_began_by == "password"
+    assert after.session_began_at > before.session_began_at
+    assert abs(after.last_seen_at - utcnow()) < timedelta(seconds=5)
+    # The remember cookie is the sign-in's, not the session's: untouched.
+    assert set_cookie(response, "remember") is None
+    assert client.get_cookie("remember").value == remember_cookie
+    stored = ("remember_selector", "remember_validator_hash", "remember_expires_at")
+    assert [getattr(after, c) for c in stored] == [getattr(before, c) for c in stored]
+    page = client.get("/account").text
+    assert "with your password" in page
+    assert "Yes: you typed your password" in page
+
+
+def test_reauth_keeps_what_else_the_session_holds(app: Flask, signed_in: FlaskClient) -> None:
+    go_stale(signed_in, app)
+    with signed_in.session_transaction() as session:
+        session["note"] = "kept"
+    token = csrf_token(signed_in, "/reauth")
+    assert reauth(signed_in, PASSWORD).status_code == 302
+    assert session_of(signed_in)["note"] == "kept"
+    # A form opened before the password was typed again, in another tab, still posts.
+    assert signed_in.post("/logout", data={"csrf_token": token}).status_code == 302
+
+
+@pytest.mark.parametrize("rehashed", [False, True], ids=["hash current", "hash outdated"])
+def test_tabs_confirming_at_once_share_one_new_session(
+    app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch, rehashed: bool
+) -> None:
+    """Tab B's whole confirmation runs while tab A's password is being checked: B draws the
+    new token, and A, whose compare-and-set then misses, carries B's. With an outdated
+    hash, A's check commits a new hash, which reloads A's row with B's token."""
+    go_stale(signed_in, app)
+    if rehashed:
+        app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:2"
+    before = the_sign_in(app).session_token
+    tab_a, tab_b = copy_of(app, signed_in), copy_of(app, signed_in)
+    fields = {"password": PASSWORD, "csrf_token": csrf_token(signed_in, "/reauth")}
+    real_password_matches = freshness.password_matches
+    answers = []
+
+    def tab_b_confirms_first(user: User, password: str) -> int | None:
+        monkeypatch.setattr(freshness, "password_matches", real_password_matches)  # once
+        with app.app_context():  # the other tab's request, with its own database session
+            answers.append(tab_b.post("/reauth", data=fields))
+        return real_password_matches(user, password)
+
+    monkeypatch.setattr(freshness, "password_matches", tab_b_confirms_first)
+    answers.append(tab_a.post("/reauth", data=fields))
+
+    assert [answer.status_code for answer in answers] == [302, 302]
+    live = the_sign_in(app).session_token
+    assert live != before
+    # Both responses carry the live token, so either may be the one the browser keeps.
+    assert session_of(tab_b)["_user_id"] == session_of(tab_a)["_user_id"] == live
+    for tab in (tab_a, tab_b):
+        assert tab.get("/account/password").status_code == 200  # signed in and fresh
+    # The cookie both tabs sent is dead.
+    assert signed_in.get("/account").headers["Location"] == "/login?next=/account"
+
+
+def test_a_sign_in_ended_while_its_password_was_checked_stays_ended(
+    app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go_stale(signed_in, app)
+    real_password_matches = freshness.password_matches
+
+    def ended_elsewhere_meanwhile(user: User, password: str) -> int | None:
+        with app.app_context():  # another browser presses End, with its own database session
+            db.session.execute(update(SignIn).values(revoked_at=utcnow()))
+            db.session.commit()
+        return real_password_matches(user, password)
+
+    monkeypatch.setattr(freshness, "password_matches", ended_elsewhere_meanwhile)
+    assert reauth(signed_in, PASSWORD).status_code == 302
+    assert signed_in.get("/account").headers["Location"] == "/login?next=/account"
+    assert the_sign_in(app).revoked_at is not None

@@ -1,7 +1,8 @@
 """Register, sign in, restore and sign out: the primitives, the user loader and the views.
 
 Every way into a signed-in session goes through ``_start_session`` and every way out
-through ``sign_out``, so no view can forget a step.
+through ``sign_out``, so no view can forget a step. (Typing the password again renews the
+session on the same sign-in: ``freshness.reauthenticate``.)
 """
 
 import logging

@@ -20,10 +20,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required, login_user
+from sqlalchemy import update
 from werkzeug.wrappers import Response
 
 from . import sign_ins, throttle
-from .extensions import CONFIRM_PASSWORD_VIEW, login_manager
+from .extensions import CONFIRM_PASSWORD_VIEW, db, login_manager
 from .forms import ReauthForm, add_error, entered
 from .models import SignIn, utcnow
 from .passwords import password_matches
@@ -33,6 +34,8 @@ bp = Blueprint("freshness", __name__)
 
 # Flask-Login's own flag, and the moment (seconds since the epoch) it was last set.
 FRESH, FRESH_AT = "_fresh", "_fresh_at"
+# Flask-Login's key for User.get_id(): the session token this browser's cookie holds.
+USER_ID = "_user_id"
 NOT_YOURS = "That is not your password."
 ASK_AGAIN = "Please type your password again to continue."
 
@@ -53,6 +56,33 @@ def put_in_session(row: SignIn, *, fresh: bool) -> None:
     login_user(row.user, fresh=fresh)
     if fresh:
         mark_fresh()
+
+
+def reauthenticate(row: SignIn) -> None:
+    """The password was typed again for ``row``: a new session on the same sign-in, fresh.
+
+    Every copy of the session cookie from before is dead; the sign-in, and its remember
+    cookie, stay. If the sign-in was ended meanwhile, it stays ended.
+    """
+    came_with = session[USER_ID]  # not row's: a rehash's commit may have reloaded it
+    sign_in_id = row.id
+    # Compare-and-set: of tabs confirming at once, one draws the new token; the others
+    # change nothing, so no tab's new token ends another's.
+    db.session.execute(
+        update(SignIn)
+        .where(SignIn.id == sign_in_id, SignIn.session_token == came_with)
+        .values(**SignIn.new_session("password"))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    # The token stored now, this request's or the winner's: every tab's response carries
+    # the same live one, whichever the browser keeps last.
+    renewed = db.session.scalar(SignIn.live_by("id"), {"id": sign_in_id})
+    if renewed is None:
+        return  # ended meanwhile (End elsewhere, a password change): no session to renew
+    # Not session.clear(): this signed-in person filled the session, so nothing in it was
+    # planted, and the CSRF token of forms open in other tabs stays good.
+    put_in_session(renewed, fresh=True)
 
 
 def _lapse_stale_freshness() -> None:
@@ -80,8 +110,10 @@ def reauth() -> ResponseReturnValue:
     next_path = safe_next(request.args.get("next"))
     form = ReauthForm()
     if form.validate_on_submit():
-        if password_matches(sign_ins.current().user, entered(form.password)) is not None:
-            mark_fresh()
+        current = sign_ins.current()
+        if password_matches(current.user, entered(form.password)) is not None:
+            # A new session token (ASVS 7.2.4): a cookie copied before this is worthless.
+            reauthenticate(current)
             return redirect(next_path or url_for("account.show"))
         add_error(form.password, NOT_YOURS)
     page = render_template("reauth.html", form=form, next_path=next_path)
