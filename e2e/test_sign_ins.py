@@ -227,6 +227,34 @@ def test_session_restored_from_the_remember_cookie_confirms_the_password_before_
     expect(page.get_by_role("status")).to_have_text(PASSWORD_CHANGED)
 
 
+def test_confirming_the_password_renews_the_session_and_ends_its_copies(
+    laptop: Page, new_context: NewContext, site: Site, account: Account
+) -> None:
+    """A restored session that confirms the password at /reauth goes on, fresh, under a new
+    session token of the same sign-in: a copy of the session cookie from before is signed
+    out, and the remember cookie stays as it was."""
+    sign_in_by_script(laptop, account, remember=True)
+    page = restart_browser(laptop.context, new_context).new_page()
+    page.goto("/account")
+    expect(fact(page, "Fresh")).to_have_text(re.compile("^No:"))
+    before = {c["name"]: c for c in page.context.cookies()}
+
+    page.goto("/reauth?next=/account")
+    fields = form(page)
+    fields.get_by_label("Password").fill(account.password)
+    submit_and_follow(page, fields.get_by_role("button", name="Confirm"), "/reauth")
+
+    expect(page).to_have_url(f"{site.url}/account")
+    expect(fact(page, "Fresh")).to_have_text(re.compile("^Yes:"))
+    expect(fact(page, "This session began")).to_contain_text("with your password")
+    expect(sign_ins(page)).to_have_count(1)  # the same sign-in, not a second one
+    after = {c["name"]: c for c in page.context.cookies()}
+    token = session_data(after[SESSION]["value"])["_user_id"]
+    assert token != session_data(before[SESSION]["value"])["_user_id"], "a new session token"
+    assert after[REMEMBER] == before[REMEMBER]
+    expect_dead(site, before[SESSION])
+
+
 @pytest.mark.site_settings(SIGN_IN_IDLE_TIMEOUT=IDLE_TIMEOUT, SIGN_IN_ABSOLUTE_TIMEOUT=3600)
 def test_idle_browser_is_signed_out_on_the_server_while_an_active_one_stays_in(
     laptop: Page, phone: Page, site: Site, account: Account
