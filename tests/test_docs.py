@@ -124,8 +124,8 @@ def test_the_good_page_is_read_whole() -> None:
     found, undefined = links(page)
     assert [(link.line, link.target) for link in found] == [
         (3, "picture.png"),
-        (3, "other.md"),
         (3, "picture.png"),
+        (3, "other.md"),
         (8, "#running-it"),
         (8, "#running-it-1"),
         (8, "other.md#elsewhere"),
@@ -133,8 +133,8 @@ def test_the_good_page_is_read_whole() -> None:
         (9, "/other.md"),
         (9, "sub/code.py#L2"),
         (9, "#"),
-        (10, "https://x.org"),
         (10, "#kept"),
+        (10, "https://x.org"),
         (48, "other.md"),
     ]
     assert undefined == []
@@ -154,6 +154,19 @@ def test_the_good_page_is_read_whole() -> None:
         (46, "make test"),
         (46, "make test-pythons PYTHON_VERSIONS=3.13"),
     ]
+
+
+def test_links_are_found_in_tables_and_after_code_that_wraps_a_line() -> None:
+    """Each on its own line; a link in an indented code block is code, not a link."""
+    page = read_markdown(
+        "| Page | Run |\n|---|---|\n| [other](other.md) | `make test` |\n\n"
+        "Run `make\nlint`, then\nread [this](this.md).\n\n    [code](missing.md)\n"
+    )
+    assert [(link.line, link.target) for link in links(page)[0]] == [
+        (3, "other.md"),
+        (7, "this.md"),
+    ]
+    assert page.code_spans() == [(3, "make test"), (5, "make lint")]
 
 
 def test_a_good_page_has_no_link_problems(tmp_path: Path) -> None:
