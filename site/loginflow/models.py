@@ -97,6 +97,10 @@ class SignIn(Model):
     session_token: Mapped[str] = mapped_column(String(32), unique=True)
     session_began_by: Mapped[str] = mapped_column(String(16))
     session_began_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The token a re-authentication replaced when this session began, still accepted for a
+    # short grace. Indexed: any request may send any token, and a miss must cost a lookup,
+    # not a scan of the table.
+    previous_session_token: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     # The User's password_version when the password was checked for this sign-in.
     password_version: Mapped[int]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
