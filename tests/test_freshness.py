@@ -3,18 +3,31 @@
 import logging
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
+from werkzeug.test import TestResponse
 
 from loginflow import freshness
 from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 
-from .actions import PASSWORD, csrf_token, flashes, go_stale, register, set_cookie, sign_in
+from .actions import (
+    PASSWORD,
+    change_password,
+    csrf_token,
+    flashes,
+    go_stale,
+    post_from,
+    register,
+    set_cookie,
+    sign_in,
+    sign_out,
+)
 from .conftest import MakeApp
 from .test_remember import the_sign_in
 from .test_security_log import security_lines
@@ -178,14 +191,122 @@ def copy_of(app: Flask, client: FlaskClient) -> FlaskClient:
     return copy
 
 
-def test_a_session_cookie_copied_before_reauth_is_signed_out_after_it(
-    app: Flask, signed_in: FlaskClient
+def session_sent(app: Flask, response: TestResponse) -> dict:
+    """The session that ``response``'s Set-Cookie gives the browser."""
+    value = set_cookie(response, "session").partition(";")[0].partition("=")[2]
+    return app.session_interface.get_signing_serializer(app).loads(value)
+
+
+def move_past_the_grace(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, late: timedelta = timedelta(microseconds=1)
 ) -> None:
+    """Set the clock that judges replaced session tokens ``late`` past the grace that the
+    sign-in's last confirmation began (``late`` may be zero: the grace's last moment)."""
+    replaced_at = the_sign_in(app).session_began_at
+    moment = replaced_at + app.config["REMEMBER_ME_ROTATION_GRACE"] + late
+    monkeypatch.setattr(freshness, "utcnow", lambda: moment)
+
+
+def test_a_session_cookie_copied_before_reauth_is_signed_out_after_it(
+    app: Flask, signed_in: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Used after the re-authentication's grace (REMEMBER_ME_ROTATION_GRACE): within it, a
+    copy would catch up, as a second click or another tab's request does."""
     go_stale(signed_in, app)
     copied = copy_of(app, signed_in)
     assert reauth(signed_in, PASSWORD).status_code == 302
+    move_past_the_grace(app, monkeypatch, timedelta(seconds=1))
     assert copied.get("/account").headers["Location"] == "/login?next=/account"
     assert signed_in.get("/account/password").status_code == 200  # this browser goes on, fresh
+
+
+def test_a_second_click_on_confirm_with_the_old_cookie_shares_the_first_clicks_session(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    """A double click: the browser drops the first click's answer, and with it the new
+    cookie, and sends the second with the old one, which arrives once the first has drawn
+    the new token. The browser stays signed in, fresh, under that token."""
+    go_stale(signed_in, app)
+    fields = {"password": PASSWORD, "csrf_token": csrf_token(signed_in, "/reauth")}
+    first_click = copy_of(app, signed_in)  # its answer never reaches the browser
+    assert first_click.post("/reauth", data=fields).status_code == 302
+    second_click = signed_in.post("/reauth", query_string={"next": "/account"}, data=fields)
+    assert (second_click.status_code, second_click.location) == (302, "/account")
+    live = the_sign_in(app).session_token
+    sent = session_sent(app, second_click)
+    assert (sent["_user_id"], sent["_fresh"]) == (live, True)
+    # The second click drew no token of its own: the first click's answer is as good.
+    assert session_of(first_click)["_user_id"] == live
+    assert signed_in.get("/account/password").status_code == 200  # signed in and fresh
+
+
+def test_a_page_asked_for_with_the_replaced_token_within_the_grace_gets_the_current_one(
+    app: Flask, signed_in: FlaskClient
+) -> None:
+    """Another tab's request, sent with the cookie of before the confirmation."""
+    other_tab = copy_of(app, signed_in)
+    assert reauth(signed_in, PASSWORD).status_code == 302
+    response = other_tab.get("/account")
+    assert response.status_code == 200
+    assert "Signed in as <strong>alice</strong>" in response.text
+    sent = session_sent(app, response)
+    assert sent["_user_id"] == the_sign_in(app).session_token
+    # Not fresh, even though the cookie was: a fresh view asks for the password.
+    assert sent["_fresh"] is False
+    assert "_fresh_at" not in sent
+    password_page = other_tab.get("/account/password")
+    assert password_page.location == "/reauth?next=/account/password"
+
+
+@pytest.mark.parametrize(
+    ("late", "let_in"), [(timedelta(0), True), (timedelta(microseconds=1), False)]
+)
+def test_the_replaced_tokens_grace_ends_to_the_microsecond(
+    app: Flask,
+    signed_in: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    late: timedelta,
+    let_in: bool,
+) -> None:
+    other_tab = copy_of(app, signed_in)
+    assert reauth(signed_in, PASSWORD).status_code == 302
+    live = the_sign_in(app).session_token
+    move_past_the_grace(app, monkeypatch, late)
+    response = other_tab.get("/account")
+    if let_in:
+        assert response.status_code == 200
+        assert session_sent(app, response)["_user_id"] == live
+    else:
+        assert (response.status_code, response.location) == (302, "/login?next=/account")
+        assert session_of(other_tab).get("_user_id") != live
+    assert signed_in.get("/account").status_code == 200  # the confirmed browser goes on
+
+
+def end_from_another_browser(app: Flask, browser: FlaskClient) -> None:
+    other = app.test_client()
+    sign_in(other)
+    post_from(other, "/account/sign-out-everywhere-else")
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda app, browser: sign_out(browser),
+        end_from_another_browser,
+        lambda app, browser: change_password(browser),
+    ],
+    ids=["signed out", "ended from another browser", "password changed"],
+)
+def test_the_replaced_token_of_an_ended_sign_in_opens_nothing(
+    app: Flask, signed_in: FlaskClient, end: Callable[[Flask, FlaskClient], object]
+) -> None:
+    other_tab = copy_of(app, signed_in)
+    assert reauth(signed_in, PASSWORD).status_code == 302
+    replaced = session_of(other_tab)["_user_id"]
+    assert the_sign_in(app).previous_session_token == replaced  # kept for the grace
+    end(app, signed_in)  # within it
+    response = other_tab.get("/account")
+    assert (response.status_code, response.location) == (302, "/login?next=/account")
 
 
 def test_reauth_renews_the_session_on_the_same_sign_in(app: Flask, client: FlaskClient) -> None:
@@ -213,6 +334,22 @@ def test_reauth_renews_the_session_on_the_same_sign_in(app: Flask, client: Flask
     page = client.get("/account").text
     assert "with your password" in page
     assert "Yes: you typed your password" in page
+
+
+def test_a_restore_after_a_confirmation_lets_no_earlier_token_catch_up(
+    app: Flask, client: FlaskClient
+) -> None:
+    """A restore replaces a session that had ended, so it keeps no token for the grace:
+    none from before it, whether replaced by the confirmation or timed out, comes back."""
+    register(client)
+    sign_in(client, remember=True)
+    before_confirming = copy_of(app, client)
+    assert reauth(client, PASSWORD).status_code == 302
+    client.delete_cookie("session")  # the browser restarted, within the grace
+    assert "restored from the remember cookie" in client.get("/account").text
+    assert the_sign_in(app).previous_session_token is None
+    response = before_confirming.get("/account")
+    assert (response.status_code, response.location) == (302, "/login?next=/account")
 
 
 def test_reauth_keeps_what_else_the_session_holds(app: Flask, signed_in: FlaskClient) -> None:
@@ -258,7 +395,8 @@ def test_tabs_confirming_at_once_share_one_new_session(
     assert session_of(tab_b)["_user_id"] == session_of(tab_a)["_user_id"] == live
     for tab in (tab_a, tab_b):
         assert tab.get("/account/password").status_code == 200  # signed in and fresh
-    # The cookie both tabs sent is dead.
+    # The cookie both tabs sent is dead once the grace is over.
+    move_past_the_grace(app, monkeypatch)
     assert signed_in.get("/account").headers["Location"] == "/login?next=/account"
 
 

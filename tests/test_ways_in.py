@@ -24,6 +24,8 @@ SESSION_GATES = {
     "sign-in) or a remember cookie redeemed: the session cleared, then login_user",
     "freshness.reauthenticate": "the password typed again on /reauth: a new session token "
     "on the same sign-in",
+    "freshness.catch_up": "a session token that /reauth replaced at most "
+    "REMEMBER_ME_ROTATION_GRACE ago: the same sign-in's current token, not fresh",
 }
 
 

@@ -127,11 +127,21 @@ def _start_session(row: SignIn, *, fresh: bool) -> None:
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     """The user of the live SignIn with this session token: one query; a revoked or
-    timed-out row, or an older session of it, signs the browser out."""
+    timed-out row, or an older session of it, signs the browser out.
+
+    A token that confirming the password replaced moments ago (``freshness.renewed_from``)
+    still finds its sign-in, and the session goes on under the current token, not fresh.
+    """
     row = db.session.scalar(SignIn.live_by("session_token"), {"session_token": session_token})
+    replaced = row is None
+    if replaced:
+        # A second query only for a token no live session holds: a live one costs one.
+        row = freshness.renewed_from(session_token)
     if row is None or not sign_ins.keep_alive(row):
         return None
     row.user.current_sign_in = row
+    if replaced:
+        freshness.catch_up(row, session_token)
     return row.user
 
 

@@ -12,6 +12,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -56,22 +57,29 @@ def put_in_session(row: SignIn, *, fresh: bool) -> None:
     login_user(row.user, fresh=fresh)
     if fresh:
         mark_fresh()
+    else:
+        session.pop(FRESH_AT, None)  # not fresh says no moment either, as a lapse does
 
 
 def reauthenticate(row: SignIn) -> None:
     """The password was typed again for ``row``: a new session on the same sign-in, fresh.
 
-    Every copy of the session cookie from before is dead; the sign-in, and its remember
+    Every copy of the session cookie from before is dead once ``REMEMBER_ME_ROTATION_GRACE``
+    has passed (until then ``renewed_from`` lets it catch up); the sign-in, and its remember
     cookie, stay. If the sign-in was ended meanwhile, it stays ended.
     """
-    came_with = session[USER_ID]  # not row's: a rehash's commit may have reloaded it
+    # The token the request came with: not row's (a rehash's commit may have reloaded it),
+    # nor the session's if catch_up replaced it there (a second click shares the first's).
+    came_with = g.get("replaced_session_token") or session[USER_ID]
     sign_in_id = row.id
     # Compare-and-set: of tabs confirming at once, one draws the new token; the others
     # change nothing, so no tab's new token ends another's.
     db.session.execute(
         update(SignIn)
         .where(SignIn.id == sign_in_id, SignIn.session_token == came_with)
-        .values(**SignIn.new_session("password"))
+        # The replaced token stays accepted for the grace: requests already on their way
+        # with it (a double click on Confirm, another tab) are not signed out.
+        .values(**SignIn.new_session("password", replacing=came_with))
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -83,6 +91,37 @@ def reauthenticate(row: SignIn) -> None:
     # Not session.clear(): this signed-in person filled the session, so nothing in it was
     # planted, and the CSRF token of forms open in other tabs stays good.
     put_in_session(renewed, fresh=True)
+
+
+def renewed_from(session_token: str) -> SignIn | None:
+    """The live sign-in whose session a re-authentication renewed from ``session_token`` at
+    most ``REMEMBER_ME_ROTATION_GRACE`` ago; else None.
+
+    Only re-authentication records the token it replaces (``SignIn.new_session``), and
+    ``session_began_at`` says when it did. The trade, as with the remember validator: a copy
+    of the cookie taken before the re-authentication still gets in if used within the grace,
+    never after it.
+    """
+    row = db.session.scalar(
+        SignIn.live_by("previous_session_token"), {"previous_session_token": session_token}
+    )
+    grace = current_app.config["REMEMBER_ME_ROTATION_GRACE"]
+    # Past the grace the replaced token is dead, as it was before: a copy gets no longer.
+    if row is None or utcnow() - row.session_began_at > grace:
+        return None
+    return row
+
+
+def catch_up(row: SignIn, came_with: str) -> None:
+    """This request came with ``came_with``, the session token a re-authentication of
+    ``row`` replaced moments ago: it goes on under ``row``'s current token.
+
+    Its response then carries the live token, so the browser ends up with it whichever
+    response it keeps last. Not fresh: a fresh view asks for the password again, so a copy
+    of the old cookie gets no more than a restored session would.
+    """
+    g.replaced_session_token = came_with  # what reauthenticate compares, if it runs
+    put_in_session(row, fresh=False)
 
 
 def _lapse_stale_freshness() -> None:

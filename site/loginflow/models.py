@@ -98,8 +98,8 @@ class SignIn(Model):
     session_began_by: Mapped[str] = mapped_column(String(16))
     session_began_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The token a re-authentication replaced when this session began, still accepted for a
-    # short grace. Indexed: any request may send any token, and a miss must cost a lookup,
-    # not a scan of the table.
+    # short grace (freshness.renewed_from). Indexed: any request may send any token, and a
+    # miss must cost a lookup, not a scan of the table.
     previous_session_token: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
     # The User's password_version when the password was checked for this sign-in.
     password_version: Mapped[int]
@@ -117,16 +117,23 @@ class SignIn(Model):
     user: Mapped[User] = relationship()
 
     @staticmethod
-    def new_session(how: str) -> dict[str, Any]:
+    def new_session(how: str, *, replacing: str | None = None) -> dict[str, Any]:
         """The columns of a new browser session on a sign-in, begun by ``how`` ("password"
         or "remember-me"): a new token, so copies of the previous session cookie die, and
-        a use, so the idle time restarts."""
+        a use, so the idle time restarts.
+
+        ``replacing``: the token of the live session this one replaces, which then stays
+        accepted for ``REMEMBER_ME_ROTATION_GRACE`` from now. Only a re-authentication
+        passes one: a sign-in makes a new row, and a restore replaces a session that had
+        already ended (an idled-out cookie must stay dead), so theirs is None.
+        """
         now = utcnow()
         return {
             "session_token": secrets.token_urlsafe(16),
             "session_began_by": how,
             "session_began_at": now,
             "last_seen_at": now,
+            "previous_session_token": replacing,
         }
 
     def remembered_at(self, moment: datetime) -> bool:

@@ -116,7 +116,8 @@ def _rotate(row: SignIn, presented: str, now: datetime) -> bool:
             remember_rotated_at=now,
             # The new session's token in the same write: tabs restoring in parallel, which
             # lose this race and pass by the grace period, then share the winner's session
-            # instead of each drawing a token that ends the one before.
+            # instead of each drawing a token that ends the one before. It replaces no live
+            # session, so no previous token is kept: an idled-out cookie stays dead.
             **SignIn.new_session("remember-me"),
         )
         .execution_options(synchronize_session=False)
