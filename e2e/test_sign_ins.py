@@ -261,6 +261,36 @@ def test_confirming_the_password_renews_the_session_and_ends_its_copies(
     expect_dead(site, before[SESSION])
 
 
+def test_a_second_click_on_confirm_keeps_the_browser_signed_in_and_fresh(
+    laptop: Page, site: Site, account: Account
+) -> None:
+    """A double click on Confirm: the browser drops the first click's answer, new cookie and
+    all, and its second click arrives with the old cookie once the first has drawn the new
+    token. It shares the first click's session instead of being signed out."""
+    sign_in_by_script(laptop, account)  # without Remember me: nothing would sign it back in
+    laptop.goto("/reauth?next=/account")
+    fields = form(laptop)
+    fields.get_by_label("Password").fill(account.password)
+    old = cookie(laptop.context, SESSION)
+    assert old is not None
+    csrf = fields.locator("input[name=csrf_token]").input_value()
+    # The first click, sent with the browser's cookie; its answer never reaches the browser.
+    with HttpClient(site.url, {SESSION: old["value"]}) as first_click:
+        first = first_click.post(
+            "/reauth?next=/account", {"password": account.password, "csrf_token": csrf}
+        )
+    assert first.status == 302
+    shared = session_data(first_click.cookies[SESSION])["_user_id"]
+
+    submit_and_follow(laptop, fields.get_by_role("button", name="Confirm"), "/reauth")
+
+    expect(laptop).to_have_url(f"{site.url}/account")
+    expect(fact(laptop, "Fresh")).to_have_text(re.compile("^Yes:"))
+    kept = cookie(laptop.context, SESSION)
+    assert kept is not None
+    assert session_data(kept["value"])["_user_id"] == shared  # either answer would do
+
+
 @pytest.mark.site_settings(SIGN_IN_IDLE_TIMEOUT=IDLE_TIMEOUT, SIGN_IN_ABSOLUTE_TIMEOUT=3600)
 def test_idle_browser_is_signed_out_on_the_server_while_an_active_one_stays_in(
     laptop: Page, phone: Page, site: Site, account: Account
