@@ -58,7 +58,10 @@ class Config:
     # A timedelta, or a number of seconds (what FLASK_REMEMBER_ME_DURATION=120 gives).
     REMEMBER_ME_DURATION = timedelta(days=14)
     # How long a just-replaced remember validator is still accepted, so that tabs
-    # restored in parallel with the same cookie are not mistaken for a stolen copy.
+    # restored in parallel with the same cookie are not mistaken for a stolen copy; and
+    # how long a session token replaced by confirming the password at /reauth still finds
+    # its sign-in, so that a second click or another tab's request is not signed out.
+    # (Named for the first; it covers both.)
     REMEMBER_ME_ROTATION_GRACE = timedelta(seconds=30)
 
     # Sign-ins without Remember me end on the server, whatever the browser keeps: after

@@ -112,6 +112,13 @@ def test_without_loginflow_config_the_site_runs_as_development(
             "FLASK_REMEMBER_ME_DURATION must be a number of seconds from 60 to 34560000.",
         ),
         (
+            "REMEMBER_ME_ROTATION_GRACE",
+            "601",
+            "FLASK_REMEMBER_ME_ROTATION_GRACE (how long a replaced remember validator, and a "
+            "session token replaced at /reauth, are still accepted) must be a number of "
+            "seconds from 1 to 600.",
+        ),
+        (
             "MAX_CONTENT_LENGTH",
             "1023",
             "FLASK_MAX_CONTENT_LENGTH must be a whole number from 1024 to 16777216.",

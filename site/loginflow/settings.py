@@ -30,6 +30,11 @@ DURATION_BOUNDS = {
     "SIGN_IN_ABSOLUTE_TIMEOUT": (timedelta(seconds=1), timedelta(days=400)),
     "FRESH_FOR": (timedelta(seconds=1), timedelta(days=1)),
 }
+# What a duration covers, where its name says less: its message says so.
+DURATION_COVERS = {
+    "REMEMBER_ME_ROTATION_GRACE": "how long a replaced remember validator, and a session "
+    "token replaced at /reauth, are still accepted",
+}
 THROTTLE_KEYS = (
     "THROTTLE_SIGN_IN_PER_USERNAME",
     "THROTTLE_SIGN_IN_PER_ADDRESS",
@@ -150,9 +155,10 @@ def _duration(value: Any, key: str, shortest: timedelta, longest: timedelta) -> 
         else:
             value = timedelta(seconds=value)
     if not isinstance(value, timedelta) or not shortest <= value <= longest:
+        covers = f" ({DURATION_COVERS[key]})" if key in DURATION_COVERS else ""
         raise ConfigurationError(
-            f"FLASK_{key} must be a number of seconds from {shortest.total_seconds():.0f} "
-            f"to {longest.total_seconds():.0f}."
+            f"FLASK_{key}{covers} must be a number of seconds from "
+            f"{shortest.total_seconds():.0f} to {longest.total_seconds():.0f}."
         )
     return value
 
