@@ -17,6 +17,7 @@ from loginflow.forms import NOTE_MAX
 
 from .actions import attributes, csrf_token, register, set_cookie, sign_in
 from .conftest import MakeApp
+from .test_pages import Elements
 
 LIFETIME_CHOICES = ("session", "minute", "day", "year")
 
@@ -187,6 +188,51 @@ def test_a_note_of_only_spaces_saves_nothing(client: FlaskClient) -> None:
 def test_a_note_is_saved_without_its_surrounding_spaces(client: FlaskClient) -> None:
     post(client, "/cookies/note", note="  buy milk  ")
     assert session_contents(client)["note"] == "buy milk"
+
+
+# Markup a note may hold, and the characters the page must hold for it instead.
+MARKUP_NOTES = {
+    "img with onerror": ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+    "script": ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    "out of an attribute": ('"><svg onload=alert(1)>', "&#34;&gt;&lt;svg onload=alert(1)&gt;"),
+}
+
+
+def markup_not_the_lab_own(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    """The elements of ``page`` that typed markup would add: an image, an SVG, an inline
+    script, or any element with an event handler. The lab itself has none of them."""
+    return [
+        (tag, attrs)
+        for tag, attrs in Elements(page).found
+        if tag in ("img", "svg")
+        or (tag == "script" and not attrs.get("src"))
+        or any(name.startswith("on") for name in attrs)
+    ]
+
+
+@pytest.mark.parametrize(("note", "escaped"), MARKUP_NOTES.values(), ids=MARKUP_NOTES.keys())
+def test_a_note_holding_markup_is_shown_as_text(
+    client: FlaskClient, note: str, escaped: str
+) -> None:
+    assert post(client, "/cookies/note", note=note).status_code == 302
+    assert session_contents(client)["note"] == note  # kept as typed
+    page = client.get("/cookies/").text
+    assert f'<q class="note">{escaped}</q>' in page
+    assert json.loads(shown_session(page))["note"] == note  # and, as text, in the session
+    assert markup_not_the_lab_own(page) == []
+
+
+def test_a_refused_note_holding_markup_comes_back_as_text_in_its_box(
+    client: FlaskClient,
+) -> None:
+    note = '"><script>alert(1)</script>' * 6  # too long: sent back to be corrected
+    assert len(note) > NOTE_MAX
+    response = post(client, "/cookies/note", note=note)
+    assert response.status_code == 422
+    [box] = [attrs for tag, attrs in Elements(response.text).found if attrs.get("name") == "note"]
+    assert box["value"] == note  # one attribute, holding every character typed
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;' in response.text
+    assert markup_not_the_lab_own(response.text) == []
 
 
 def test_lab_shows_the_session_decoded_and_secrets_shortened(client: FlaskClient) -> None:
