@@ -4,6 +4,7 @@ import logging
 import re
 import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -24,6 +25,7 @@ from .actions import (
     sign_out,
     sql_statements,
 )
+from .test_pages import Elements
 from .test_security_log import security_lines
 
 
@@ -163,6 +165,46 @@ def test_unknown_user_costs_a_password_check_too(
     sign_in(signed_up, "alice", "not the password at all")
     # One hash check each, with the same method, so both take as long.
     assert checked == ["pbkdf2:sha256:1", "pbkdf2:sha256:1"]
+
+
+def inline_markup(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Elements of ``page`` that echoed markup would add: an inline script, or an element
+    with an event handler. The site's own pages have neither."""
+    return [
+        (tag, attrs)
+        for tag, attrs in Elements(page).found
+        if (tag == "script" and not attrs.get("src")) or any(n.startswith("on") for n in attrs)
+    ]
+
+
+def test_a_refused_username_holding_markup_comes_back_as_text_in_its_box(
+    signed_up: FlaskClient,
+) -> None:
+    typed = '"><script>alert(1)</script>'
+    response = sign_in(signed_up, typed, "not the password at all")
+    assert response.status_code == 422
+    [box] = [
+        attrs for tag, attrs in Elements(response.text).found if attrs.get("name") == "username"
+    ]
+    assert box["value"] == typed  # one attribute, holding every character typed
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in response.text
+    assert inline_markup(response.text) == []
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["opened", "refused"])
+def test_a_next_path_holding_markup_comes_back_as_text_in_the_forms_action(
+    signed_up: FlaskClient, refused: bool
+) -> None:
+    hostile = '/"><script>alert(1)</script>'  # a path on this site, so it is kept
+    if refused:
+        response = sign_in(signed_up, password="not the password at all", next_path=hostile)
+    else:
+        response = signed_up.get("/login", query_string={"next": hostile})
+    [form] = [attrs for tag, attrs in Elements(response.text).found if tag == "form"]
+    action = urlsplit(form["action"])
+    assert (action.path, parse_qs(action.query)) == ("/login", {"next": [hostile]})
+    assert "<script>alert" not in response.text
+    assert inline_markup(response.text) == []
 
 
 def test_failed_sign_in_never_echoes_the_password(signed_up: FlaskClient) -> None:
