@@ -65,6 +65,11 @@ def restarts_signed_in(app: Flask, remember_cookie: str) -> bool:
     return is_signed_in(restarted)
 
 
+def phone_sign_in_id(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(SignIn.id).where(SignIn.user_agent == SAFARI_ON_IOS))
+
+
 def end_button_of(page: str) -> str:
     (action, _), *others = END_BUTTON.findall(page)
     assert not others
@@ -227,14 +232,20 @@ def test_sign_out_everywhere_ends_this_browser_too(
     assert not is_signed_in(phone)
 
 
-@pytest.mark.parametrize(
-    "path", ["/account/sign-out-everywhere-else", "/account/sign-out-everywhere"]
-)
+# Each button that ends sign-ins; {phone} is the id of the phone's sign-in.
+ENDING_SIGN_INS = {
+    "End": "/account/sign-ins/{phone}/end",
+    "Sign out everywhere else": "/account/sign-out-everywhere-else",
+    "Sign out everywhere": "/account/sign-out-everywhere",
+}
+
+
+@pytest.mark.parametrize("path", ENDING_SIGN_INS.values(), ids=ENDING_SIGN_INS.keys())
 def test_ending_sign_ins_asks_a_stale_session_for_the_password_first(
     app: Flask, laptop: FlaskClient, phone: FlaskClient, path: str
 ) -> None:
     go_stale(laptop, app)
-    response = post_from(laptop, path)
+    response = post_from(laptop, path.format(phone=phone_sign_in_id(app)))
     # Back to the page with the button, not to the POST, which a redirect cannot repeat.
     assert response.headers["Location"] == "/reauth?next=/account"
     assert len(live_rows(app)) == 2
