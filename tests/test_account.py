@@ -70,6 +70,19 @@ def phone_sign_in_id(app: Flask) -> int:
         return db.session.scalar(select(SignIn.id).where(SignIn.user_agent == SAFARI_ON_IOS))
 
 
+def sign_in_rows(app: Flask) -> list[tuple[object, ...]]:
+    """Every sign-in as the database holds it: its tokens, and whether and when it ended."""
+    columns = (
+        SignIn.id,
+        SignIn.session_token,
+        SignIn.remember_selector,
+        SignIn.remember_validator_hash,
+        SignIn.revoked_at,
+    )
+    with app.app_context():
+        return [tuple(row) for row in db.session.execute(select(*columns).order_by(SignIn.id))]
+
+
 def end_button_of(page: str) -> str:
     (action, _), *others = END_BUTTON.findall(page)
     assert not others
@@ -249,6 +262,23 @@ def test_ending_sign_ins_asks_a_stale_session_for_the_password_first(
     # Back to the page with the button, not to the POST, which a redirect cannot repeat.
     assert response.headers["Location"] == "/reauth?next=/account"
     assert len(live_rows(app)) == 2
+    assert is_signed_in(phone)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", ENDING_SIGN_INS.values(), ids=ENDING_SIGN_INS.keys())
+def test_ending_sign_ins_refuses_get_and_head_and_ends_nothing(
+    app: Flask, laptop: FlaskClient, phone: FlaskClient, path: str, method: str
+) -> None:
+    """A link or an image on another site sends a GET, with no CSRF token to check."""
+    before = sign_in_rows(app)
+    response = laptop.open(path.format(phone=phone_sign_in_id(app)), method=method)
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
+    assert set_cookie(response, "remember") is None
+    assert sign_in_rows(app) == before
+    assert len(live_rows(app)) == 2
+    assert is_signed_in(laptop)
     assert is_signed_in(phone)
 
 

@@ -305,11 +305,21 @@ def test_signing_in_again_ends_the_previous_sign_in(signed_up: FlaskClient, app:
     assert signed_up.get_cookie("remember") is None
 
 
-def test_sign_out_requires_post(client: FlaskClient) -> None:
-    response = client.get("/logout")
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_sign_out_requires_post(signed_up: FlaskClient, app: Flask, method: str) -> None:
+    """A link or an image on another site sends a GET: it must sign nobody out."""
+    sign_in(signed_up, remember=True)
+    token = session_user(signed_up)
+    response = signed_up.open("/logout", method=method)
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
-    assert "does not accept that kind of request" in response.text
+    if method == "GET":
+        assert "does not accept that kind of request" in response.text
+    assert set_cookie(response, "remember") is None  # not deleted
+    assert session_user(signed_up) == token
+    with app.app_context():
+        assert db.session.scalars(SignIn.live()).one().session_token == token
+    assert signed_up.get("/account").status_code == 200
 
 
 def test_header_offers_sign_out_on_every_page_while_signed_in(client: FlaskClient) -> None:
