@@ -2,6 +2,7 @@
 
 import logging
 import re
+import secrets
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -11,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from loginflow import passwords
+from loginflow import models, passwords
 from loginflow.extensions import db
 from loginflow.models import SignIn, User
 
@@ -122,6 +123,43 @@ def test_session_holds_the_sign_in_id_and_freshness_only(
     assert contents["_fresh"] is True
     assert abs(contents["_fresh_at"] - time.time()) < 5  # when the password was typed
     assert set(contents) <= {"_user_id", "_fresh", "_fresh_at", "_id", "csrf_token", "_flashes"}
+
+
+def test_session_token_is_drawn_from_secrets_with_at_least_128_bits(
+    signed_up: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: dict[str, int] = {}  # each token secrets.token_urlsafe returned: the bytes asked for
+    real = secrets.token_urlsafe
+
+    def spy(nbytes: int | None = None) -> str:
+        token = real(nbytes)
+        drawn[token] = secrets.DEFAULT_ENTROPY if nbytes is None else nbytes
+        return token
+
+    monkeypatch.setattr(models.secrets, "token_urlsafe", spy)
+    sign_in(signed_up)
+    token = session_user(signed_up)
+    assert token in drawn  # the cookie's token is the one secrets returned, not derived
+    assert drawn[token] >= 16
+
+
+SIGN_INS = 50
+# secrets.token_urlsafe(16): 16 bytes in unpadded base64url, 22 characters at least.
+SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{22,}")
+
+
+def test_sign_ins_get_distinct_session_tokens_of_base64url(
+    signed_up: FlaskClient, app: Flask
+) -> None:
+    in_cookies = []
+    for _ in range(SIGN_INS):
+        sign_in(signed_up)
+        in_cookies.append(session_user(signed_up))
+    with app.app_context():
+        stored = db.session.scalars(select(SignIn.session_token).order_by(SignIn.id)).all()
+    assert stored[1:] == in_cookies  # the first is the sign-up's
+    assert len(set(stored)) == len(stored)
+    assert [token for token in stored if not SESSION_TOKEN.fullmatch(token)] == []
 
 
 def test_sign_in_starts_a_new_session(signed_up: FlaskClient) -> None:
