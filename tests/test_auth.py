@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from loginflow import models, passwords
 from loginflow.extensions import db
+from loginflow.forms import PASSWORD_MAX
 from loginflow.models import SignIn, User
 
 from .actions import (
@@ -90,6 +91,56 @@ def test_any_characters_make_a_password(client: FlaskClient) -> None:
     assert register(client, "alice", password).status_code == 302
     sign_out(client)
     assert sign_in(client, "alice", password).headers["Location"] == "/account"
+
+
+SPACED_PASSWORD = "  Tangerine  harbour LANTERN  "
+# The same password, changed as a site that "tidies" passwords would change it.
+NOT_AS_TYPED = {
+    "stripped": SPACED_PASSWORD.strip(),
+    "without its leading spaces": SPACED_PASSWORD.lstrip(),
+    "without its trailing spaces": SPACED_PASSWORD.rstrip(),
+    "single spaces": re.sub(" +", " ", SPACED_PASSWORD),
+    "lower case": SPACED_PASSWORD.lower(),
+    "upper case": SPACED_PASSWORD.upper(),
+}
+
+
+@pytest.mark.parametrize("typed", NOT_AS_TYPED.values(), ids=NOT_AS_TYPED.keys())
+def test_a_password_signs_in_only_exactly_as_it_was_chosen(
+    client: FlaskClient, app: Flask, typed: str
+) -> None:
+    assert register(client, "alice", SPACED_PASSWORD).status_code == 302
+    sign_out(client)
+    response = sign_in(client, "alice", typed)
+    assert response.status_code == 422
+    assert "Invalid username or password." in response.text
+    assert session_user(client) is None
+    with app.app_context():
+        assert db.session.scalar(SignIn.live()) is None
+    assert sign_in(client, "alice", SPACED_PASSWORD).status_code == 302
+
+
+# The longest password a person may choose, and the same changed at its end: a check that
+# read only a prefix of it (bcrypt reads 72 bytes) would take each change for it.
+LONGEST_PASSWORD = ("Tangerine  harbour LANTERN " * 5)[: PASSWORD_MAX - 1] + "!"
+LONGEST_CHANGED = {
+    "last character changed": LONGEST_PASSWORD[:-1] + "?",
+    "last character dropped": LONGEST_PASSWORD[:-1],
+}
+
+
+@pytest.mark.parametrize("typed", LONGEST_CHANGED.values(), ids=LONGEST_CHANGED.keys())
+def test_the_longest_password_is_checked_to_its_last_character(
+    client: FlaskClient, typed: str
+) -> None:
+    assert len(LONGEST_PASSWORD) == PASSWORD_MAX
+    assert register(client, "alice", LONGEST_PASSWORD).status_code == 302
+    sign_out(client)
+    response = sign_in(client, "alice", typed)
+    assert response.status_code == 422
+    assert "Invalid username or password." in response.text
+    assert session_user(client) is None
+    assert sign_in(client, "alice", LONGEST_PASSWORD).status_code == 302
 
 
 def test_sign_in_without_remember_sets_a_browser_session_cookie_only(
