@@ -384,6 +384,7 @@ PRODUCTION_ENVIRONMENT = {
     ("key", "value", "must"),
     [
         ("SESSION_COOKIE_SECURE", "false", "must be true"),
+        ("SESSION_COOKIE_HTTPONLY", "false", "must be true"),
         ("WTF_CSRF_ENABLED", "false", "must be true"),
         ("DEBUG", "true", "must be false"),
         ("TESTING", "true", "must be false"),

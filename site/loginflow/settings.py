@@ -56,6 +56,7 @@ HSTS_DIRECTIVE = re.compile(r"max-age=(\d{1,10})|includesubdomains|preload", re.
 # Production's promises; each may not be switched off there.
 PRODUCTION_MUSTS = {
     "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,  # the session token never within reach of page scripts
     "WTF_CSRF_ENABLED": True,
     "DEBUG": False,
     "TESTING": False,
