@@ -340,3 +340,38 @@ def test_a_makefile_is_read_as_make_reads_it() -> None:
 )
 def test_headings_get_githubs_anchors(heading: str, anchor: str) -> None:
     assert anchors(read_markdown(f"# {heading}\n\n## {heading}\n")) == {anchor, f"{anchor}-1"}
+
+
+# Mermaid reads ";" as the end of a statement (a message cut there fails to render) and
+# knows a diagram by its first word.
+MERMAID_DIAGRAMS = ("sequenceDiagram", "stateDiagram-v2")
+
+
+def mermaid_problems(text: str, name: str) -> list[str]:
+    """Lines of the page's Mermaid diagrams that GitHub would fail to draw."""
+    problems = []
+    for fence in read_markdown(text).fences:
+        if fence.language != "mermaid":
+            continue
+        if not fence.lines or fence.lines[0].strip() not in MERMAID_DIAGRAMS:
+            problems.append(f"{name}:{fence.first_line}: not one of {', '.join(MERMAID_DIAGRAMS)}")
+        problems += [
+            f"{name}:{fence.first_line + number}: ';' ends a Mermaid statement: {line.strip()}"
+            for number, line in enumerate(fence.lines)
+            if ";" in line
+        ]
+    return problems
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_diagram_of_the_page_is_one_mermaid_draws(name: str) -> None:
+    problems = mermaid_problems(page(name).read_text(encoding="utf-8"), name)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_diagram_mermaid_cannot_draw_is_reported() -> None:
+    text = "# A\n\n```mermaid\nsequenceDiagram\n    A->>B: x; y\n```\n\n```mermaid\ngraph\n```\n"
+    assert mermaid_problems(text, "A.md") == [
+        "A.md:5: ';' ends a Mermaid statement: A->>B: x; y",
+        "A.md:9: not one of sequenceDiagram, stateDiagram-v2",
+    ]
