@@ -424,6 +424,14 @@ HSTS_REFUSED = (
         "max-age=63072000; includeSubDomain",
         'max-age="63072000"',
         "max-age=63072000\r\nSet-Cookie: planted=1",
+        # Line breaks and other control characters at a directive's ends: only spaces and
+        # tabs may surround one, and a line break would make every response an error.
+        "max-age=63072000\r\n",
+        "\nmax-age=63072000",
+        "max-age=63072000;\r\n preload",
+        "max-age=63072000\x0b",
+        "max-age=63072000\x1c; includeSubDomains",
+        "max-age=63072000\u2028",
     ],
 )
 def test_production_refuses_hsts_shorter_than_a_year_or_malformed(
@@ -443,6 +451,7 @@ def test_production_refuses_hsts_shorter_than_a_year_or_malformed(
         "max-age=31536000",
         "max-age=63072000; includeSubDomains",
         "max-age=63072000;includesubdomains;preload",
+        " max-age=63072000 ;\tpreload",  # spaces and tabs around a directive are allowed
     ],
 )
 def test_production_takes_hsts_of_a_year_or_more_with_subdomains_if_asked(

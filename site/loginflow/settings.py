@@ -220,7 +220,8 @@ def _check_strict_transport_security(value: Any, *, production: bool) -> None:
     """
     if not value and not production:
         return
-    directives = [d.strip() for d in value.split(";")] if isinstance(value, str) else [""]
+    # Only spaces and tabs may surround a directive: strip() passed line breaks and controls.
+    directives = [d.strip(" \t") for d in value.split(";")] if isinstance(value, str) else [""]
     matches = [HSTS_DIRECTIVE.fullmatch(d) for d in directives]
     names = [d.split("=")[0].lower() for d in directives]
     ages = [int(m.group(1)) for m in matches if m and m.group(1)]
