@@ -386,6 +386,11 @@ PRODUCTION_ENVIRONMENT = {
         ("SESSION_COOKIE_SECURE", "false", "must be true"),
         ("SESSION_COOKIE_HTTPONLY", "false", "must be true"),
         ("WTF_CSRF_ENABLED", "false", "must be true"),
+        # Flask-WTF's and Flask-Login's other switches: no token checked on the buttons
+        # without a form class (sign out, End), or no sign-in nor fresh password asked.
+        ("WTF_CSRF_CHECK_DEFAULT", "false", "must be true"),
+        ("WTF_CSRF_METHODS", '["GET"]', "must include POST"),
+        ("LOGIN_DISABLED", "true", "must be false"),
         ("DEBUG", "true", "must be false"),
         ("TESTING", "true", "must be false"),
         ("PROPAGATE_EXCEPTIONS", "true", "must be unset"),

@@ -58,6 +58,8 @@ PRODUCTION_MUSTS = {
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,  # the session token never within reach of page scripts
     "WTF_CSRF_ENABLED": True,
+    "WTF_CSRF_CHECK_DEFAULT": True,  # off, sign out and End would check no CSRF token
+    "LOGIN_DISABLED": False,  # on, Flask-Login asks for neither a sign-in nor a fresh password
     "DEBUG": False,
     "TESTING": False,
 }
@@ -278,6 +280,10 @@ def _check_production(settings: Config) -> None:
     for key, required in PRODUCTION_MUSTS.items():
         if settings.get(key, required) is not required:
             raise ConfigurationError(f"FLASK_{key} must be {str(required).lower()} in production.")
+    methods = settings.get("WTF_CSRF_METHODS", ["POST"])
+    if not isinstance(methods, (list, str)) or "POST" not in methods:
+        # CSRFProtect checks only the methods listed: without POST, no form's token.
+        raise ConfigurationError("FLASK_WTF_CSRF_METHODS must include POST in production.")
     if settings["PROPAGATE_EXCEPTIONS"]:
         raise ConfigurationError("FLASK_PROPAGATE_EXCEPTIONS must be unset in production.")
     for key in ("SESSION_COOKIE_NAME", "REMEMBER_ME_COOKIE_NAME"):
