@@ -34,7 +34,7 @@ from .actions import PASSWORD, register, set_cookie, sign_in
 from .conftest import MakeApp
 
 FULL = 2  # PRAGMA synchronous: a commit is on disk before it returns
-LATEST = "0003"
+LATEST = "0004"
 
 # What loginflow 0.1.0, before migrations, made with db.create_all() on SQLite.
 SCHEMA_0_1_0 = """
@@ -203,6 +203,54 @@ def test_upgrading_deletes_the_sign_ins_an_account_deleted_earlier_left_behind(
         assert (account.status_code, account.location) == (302, "/login?next=/account")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1  # the victim's
+
+
+@pytest.mark.sqlite_only
+def test_upgrading_deletes_the_sign_ins_of_a_deleted_account_whose_number_is_taken_again(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """Deleted before SQLite enforced foreign keys, and its number given to an account made
+    before the upgrade: its sign-ins then point at an account, made after them."""
+    database_file = tmp_path / "site.sqlite"
+    app = database_app(make_app, f"sqlite:///{database_file}")
+    mallory, remembered = app.test_client(), app.test_client()
+    register(mallory, "mallory")
+    sign_in(remembered, "mallory", remember=True)
+    flask_db(app, "downgrade", "0001")
+    with closing(sqlite3.connect(database_file)) as unenforced:  # foreign keys off, as before
+        unenforced.execute("DELETE FROM users WHERE username = 'mallory'")
+        unenforced.commit()
+    with app.app_context():  # signing up, as the version before did: mallory's number
+        db.session.add(User(username="victim", password_hash=generate_password_hash(PASSWORD)))
+        db.session.commit()
+    flask_db(app, "upgrade")
+    for browser in (mallory, remembered):
+        account = browser.get("/account")
+        assert (account.status_code, account.location) == (302, "/login?next=/account")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 0
+
+
+@pytest.mark.sqlite_only
+def test_an_account_deleted_where_foreign_keys_are_off_opens_no_account_made_after_it(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    """The sqlite3 shell, where an operator deletes an account, enforces no foreign keys
+    unless told: the account's sign-ins stay, and must never open the next account made."""
+    database_file = tmp_path / "site.sqlite"
+    app = database_app(make_app, f"sqlite:///{database_file}")
+    mallory, remembered = app.test_client(), app.test_client()
+    register(mallory, "mallory")
+    sign_in(remembered, "mallory", remember=True)
+    with closing(sqlite3.connect(database_file)) as shell:  # foreign keys off: its default
+        shell.execute("DELETE FROM users WHERE username = 'mallory'")
+        shell.commit()
+    victim = app.test_client()
+    register(victim, "victim")
+    for browser in (mallory, remembered):
+        account = browser.get("/account")
+        assert (account.status_code, account.location) == (302, "/login?next=/account")
+    assert "Signed in as <strong>victim</strong>" in victim.get("/account").text
 
 
 @pytest.mark.sqlite_only

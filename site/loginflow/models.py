@@ -57,7 +57,11 @@ class User(UserMixin, Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # The database, not a check-then-insert, keeps "Alice" and "alice" from both existing.
-    __table_args__ = (Index("ix_users_username_lower", func.lower(username), unique=True),)
+    __table_args__ = (
+        Index("ix_users_username_lower", func.lower(username), unique=True),
+        # SQLite would give a deleted newest account's id to the next: its sign-ins' cookies too.
+        {"sqlite_autoincrement": True},
+    )
 
     #: The SignIn this object was loaded through; set by the user loader and by sign-in.
     current_sign_in: "SignIn | None" = None
