@@ -1,6 +1,7 @@
 """The remember cookie: what it holds, how it restores a session, and how theft ends it."""
 
 import hashlib
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -9,12 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from loginflow import remember
+from loginflow import remember, sign_ins
 from loginflow.extensions import db
 from loginflow.models import SignIn, User, utcnow
 
 from .actions import attributes, register, set_cookie, sign_in, sign_out, sql_statements
 from .conftest import MakeApp
+from .test_security_log import security_lines
 
 
 @pytest.fixture
@@ -234,6 +236,36 @@ def test_a_request_that_loses_the_rotation_inside_redeem_is_let_in_by_the_grace_
     assert response.status_code == 200
     assert set_cookie(response, "remember") is None  # the winner sent the new cookie
     assert the_sign_in(app).revoked_at is None
+
+
+@pytest.mark.parametrize(
+    "lost_the_rotation", [False, True], ids=["rotating", "let in by the grace period"]
+)
+def test_a_restore_under_way_when_its_sign_in_is_ended_signs_nobody_in(
+    app: Flask,
+    remembered: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    lost_the_rotation: bool,
+) -> None:
+    """flask sign-ins end --all (or End, sign out, a password change) commits after the
+    restore read the sign-in and before it rotates: the sign-in stays ended, and the log
+    says no restore and no theft."""
+    caplog.set_level(logging.INFO, logger="loginflow.security")
+    real_rotate = remember._rotate
+
+    def ended_meanwhile(row: SignIn, presented: str, now: datetime) -> bool:
+        with app.test_request_context():  # another tab, then the operator, a moment earlier
+            if lost_the_rotation:
+                assert real_rotate(db.session.get(SignIn, row.id), presented, now)
+            sign_ins.end_everyone()
+        return real_rotate(row, presented, now)
+
+    monkeypatch.setattr(remember, "_rotate", ended_meanwhile)
+    response = restarted(app, remembered).get("/account")
+    assert (response.status_code, response.location) == (302, "/login?next=/account")
+    assert attributes(set_cookie(response, "remember"))["max-age"] == "0"  # deleted
+    assert [event for event, _, _ in security_lines(caplog)][-1] == "every_sign_in_ended"
 
 
 def test_the_server_keeps_the_remember_expiry_it_gave_the_browser(

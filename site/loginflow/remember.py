@@ -81,6 +81,9 @@ def redeem() -> SignIn | None:
     presented = _digest(validator)
     if _same(presented, row.remember_validator_hash) and _rotate(row, presented, now):
         return row
+    if row.revoked_at is not None:  # ended since it was read (End, flask sign-ins end): no theft
+        forget()
+        return None
     # Not the current validator, or another request rotated it a moment ago: the grace check
     # decides, on the row as that request left it (_rotate's commit reloads it).
     if _same(presented, row.remember_previous_validator_hash) and (
@@ -109,7 +112,12 @@ def _rotate(row: SignIn, presented: str, now: datetime) -> bool:
     # Compare-and-set in one UPDATE: of two requests with the same cookie, only one wins.
     replaced = rows_matched(
         update(SignIn)
-        .where(SignIn.id == row.id, SignIn.remember_validator_hash == presented)
+        # Not a sign-in ended since it was read: a restore under way must not outlive the end.
+        .where(
+            SignIn.id == row.id,
+            SignIn.revoked_at.is_(None),
+            SignIn.remember_validator_hash == presented,
+        )
         .values(
             remember_validator_hash=_digest(validator),
             remember_previous_validator_hash=presented,
