@@ -107,8 +107,9 @@ def test_fresh_for_is_a_setting(make_app: MakeApp) -> None:
 
 
 def test_right_password_makes_the_session_fresh_and_returns(
-    app: Flask, signed_in: FlaskClient
+    app: Flask, signed_in: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="loginflow.security")
     go_stale(signed_in, app)
     redirect = signed_in.get("/account/password")
     assert redirect.headers["Location"] == "/reauth?next=/account/password"
@@ -122,6 +123,9 @@ def test_right_password_makes_the_session_fresh_and_returns(
     assert session["_fresh"] is True
     assert abs(session["_fresh_at"] - time.time()) < 5
     assert signed_in.get("/account/password").status_code == 200
+    # A successful authentication is logged like a sign-in, once.
+    reauths = [line for line in security_lines(caplog) if line[0] == "reauth"]
+    assert reauths == [("reauth", "alice", "127.0.0.1")]
 
 
 def test_wrong_password_gets_one_message_and_changes_nothing(

@@ -15,6 +15,7 @@ SIGN_IN = _events.signal("sign_in")
 SIGN_IN_FAILED = _events.signal("sign_in_failed")
 SIGN_OUT = _events.signal("sign_out")
 RESTORE = _events.signal("restore")
+REAUTH = _events.signal("reauth")  # the password confirmed at /reauth: a new session token
 REMEMBER_THEFT = _events.signal("remember_theft")
 THROTTLED = _events.signal("throttled")
 SESSION_TIMEOUT = _events.signal("session_timeout")
@@ -28,6 +29,7 @@ ALL: tuple[NamedSignal, ...] = (
     SIGN_IN_FAILED,
     SIGN_OUT,
     RESTORE,
+    REAUTH,
     REMEMBER_THEFT,
     THROTTLED,
     SESSION_TIMEOUT,

@@ -24,7 +24,7 @@ from flask_login import login_required, login_user
 from sqlalchemy import update
 from werkzeug.wrappers import Response
 
-from . import sign_ins, throttle
+from . import events, sign_ins, throttle
 from .extensions import CONFIRM_PASSWORD_VIEW, db, login_manager
 from .forms import ReauthForm, add_error, entered
 from .models import SignIn, utcnow
@@ -91,6 +91,7 @@ def reauthenticate(row: SignIn) -> None:
     # Not session.clear(): this signed-in person filled the session, so nothing in it was
     # planted, and the CSRF token of forms open in other tabs stays good.
     put_in_session(renewed, fresh=True)
+    events.emit(events.REAUTH, renewed.user.username)
 
 
 def renewed_from(session_token: str) -> SignIn | None:
