@@ -64,9 +64,10 @@ def put_in_session(row: SignIn, *, fresh: bool) -> None:
 def reauthenticate(row: SignIn) -> None:
     """The password was typed again for ``row``: a new session on the same sign-in, fresh.
 
-    Every copy of the session cookie from before is dead once ``REMEMBER_ME_ROTATION_GRACE``
-    has passed (until then ``renewed_from`` lets it catch up); the sign-in, and its remember
-    cookie, stay. If the sign-in was ended meanwhile, it stays ended.
+    A copy of the session cookie from before that is not used within
+    ``REMEMBER_ME_ROTATION_GRACE`` is dead; one used within it catches up (``renewed_from``)
+    and lives on, not fresh, as this browser does. The sign-in, and its remember cookie,
+    stay. If the sign-in was ended meanwhile, it stays ended.
     """
     # The token the request came with: not row's (a rehash's commit may have reloaded it),
     # nor the session's if catch_up replaced it there (a second click shares the first's).
@@ -100,8 +101,8 @@ def renewed_from(session_token: str) -> SignIn | None:
 
     Only re-authentication records the token it replaces (``SignIn.new_session``), and
     ``session_began_at`` says when it did. The trade, as with the remember validator: a copy
-    of the cookie taken before the re-authentication still gets in if used within the grace,
-    never after it.
+    of the cookie taken before the re-authentication still gets in if used within the grace
+    (and stays in, until the sign-in ends), never after it.
     """
     row = db.session.scalar(
         SignIn.live_by("previous_session_token"), {"previous_session_token": session_token}
@@ -152,7 +153,8 @@ def reauth() -> ResponseReturnValue:
     if form.validate_on_submit():
         current = sign_ins.current()
         if password_matches(current.user, entered(form.password)) is not None:
-            # A new session token (ASVS 7.2.4): a cookie copied before this is worthless.
+            # A new session token (ASVS 7.2.4): a copy of the cookie from before, not used
+            # within the grace, is worthless.
             reauthenticate(current)
             return redirect(next_path or url_for("account.show"))
         add_error(form.password, NOT_YOURS)
