@@ -107,14 +107,7 @@ def use_write_ahead_log(engine: Engine) -> None:
     writer. Durability is unchanged: ``synchronous`` stays FULL, so a commit (a revocation)
     survives a power cut. A database in memory keeps its own journal and ignores it.
     """
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _set_journal_mode)
-
-
-def _set_journal_mode(connection: DBAPIConnection, _: object) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
+    _on_each_sqlite_connection(engine, "PRAGMA journal_mode=WAL")
 
 
 def enforce_foreign_keys(engine: Engine) -> None:
@@ -126,14 +119,19 @@ def enforce_foreign_keys(engine: Engine) -> None:
     session and remember cookies would then open that account. Migrations switch them off
     while they copy tables (migrations/env.py).
     """
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _set_foreign_keys)
+    _on_each_sqlite_connection(engine, "PRAGMA foreign_keys=ON")
 
 
-def _set_foreign_keys(connection: DBAPIConnection, _: object) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _on_each_sqlite_connection(engine: Engine, pragma: str) -> None:
+    """Run ``pragma`` on every new connection of ``engine``, if it is SQLite's."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def run_pragma(connection: DBAPIConnection, _: object) -> None:
+        cursor = connection.cursor()
+        cursor.execute(pragma)
+        cursor.close()
 
 
 def _create_or_adopt() -> None:
